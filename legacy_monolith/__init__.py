@@ -1,0 +1,1 @@
+"""TechGoods ERP: the legacy Django + DRF monolith of a B2B electronics distributor."""

@@ -1,0 +1,1 @@
+"""Cross-app plumbing of the monolith: permissions, the seed command, the auth endpoint."""
