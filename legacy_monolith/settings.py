@@ -150,6 +150,14 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "OrderStatusEnum": "legacy_monolith.orders.models.OrderStatus",
+        "TrackingStatusEnum": "legacy_monolith.shipping.models.TrackingStatus",
+        "ReservationStatusEnum": "legacy_monolith.inventory.models.ReservationStatus",
+        "MovementKindEnum": "legacy_monolith.inventory.models.MovementKind",
+        "AdjustmentKindEnum": "legacy_monolith.inventory.models.AdjustmentKind",
+        "LoyaltyEntryKindEnum": "legacy_monolith.loyalty.models.EntryKind",
+    },
 }
 
 # Business constants of the order domain.

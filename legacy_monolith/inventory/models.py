@@ -38,10 +38,6 @@ class StockItem(models.Model):
             models.CheckConstraint(condition=Q(reserved__lte=F("on_hand")), name="stock_reserved_within_on_hand"),
         ]
 
-    @property
-    def available(self) -> int:
-        return self.on_hand - self.reserved
-
     def __str__(self) -> str:
         return f"{self.product_id}@{self.warehouse_id}: {self.on_hand}/{self.reserved}"
 

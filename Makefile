@@ -1,0 +1,42 @@
+# The two commands: `make run` (the whole stack on embedded defaults) and `make test` (the whole suite).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: run test test-fast venv seed-large schema clean help
+
+help:
+	@echo "make run        start the stack (monolith on :8001) with seeded SQLite data"
+	@echo "make test       run the whole suite on SQLite, then on PostgreSQL when it answers"
+	@echo "make test-fast  the suite without the slow end-to-end tests, SQLite only"
+	@echo "make seed-large seed a fresh var/ database with the large data set"
+
+# (Re)create the virtualenv when the project's dependency files change.
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade "pip==26.3"
+	$(BIN)/python -m pip install -q -c constraints.txt -e ".[dev]"
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+run: venv
+	bin/run-stack
+
+test: venv
+	bin/run-tests
+
+test-fast: venv
+	SKIP_POSTGRES=1 bin/run-tests -m "not slow"
+
+seed-large: venv
+	DJANGO_ENV=development $(BIN)/python manage.py migrate -v0
+	DJANGO_ENV=development $(BIN)/python manage.py seed --size large
+
+schema: venv
+	DJANGO_ENV=development $(BIN)/python manage.py spectacular --validate --fail-on-warn --file var/schema.yml
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

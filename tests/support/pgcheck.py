@@ -1,0 +1,29 @@
+"""Exit 0 when the PostgreSQL server of a database URL answers, else print why and exit 1.
+
+Used by bin/run-tests and the test helpers to decide whether the PostgreSQL tests can run.
+"""
+
+import sys
+from urllib.parse import urlsplit, urlunsplit
+
+
+def postgres_unreachable_reason(url: str) -> str | None:
+    """None when the server answers (connecting to its `postgres` maintenance database), else why not."""
+    try:
+        import psycopg
+    except ImportError as exc:  # pragma: no cover - psycopg is a pinned dependency
+        return f"psycopg is not installed ({exc})"
+    parts = urlsplit(url)
+    maintenance = urlunsplit((parts.scheme, parts.netloc, "/postgres", parts.query, parts.fragment))
+    try:
+        psycopg.connect(maintenance, connect_timeout=3).close()
+    except Exception as exc:  # any failure means "not usable here"; say which
+        return f"no PostgreSQL at {parts.hostname}:{parts.port or 5432} ({type(exc).__name__}: {str(exc).strip() or 'no detail'})"
+    return None
+
+
+if __name__ == "__main__":
+    why = postgres_unreachable_reason(sys.argv[1])
+    if why:
+        print(why)
+        sys.exit(1)
