@@ -13,7 +13,7 @@ class Tier(models.TextChoices):
     PLATINUM = "platinum", "Platinum"
 
 
-# Discount on the order subtotal, and loyalty points per whole euro paid, by tier.
+# Discount on the order subtotal, and loyalty points per euro paid (rounded down per order), by tier.
 TIER_DISCOUNT = {
     Tier.STANDARD: Decimal("0.00"),
     Tier.SILVER: Decimal("0.02"),

@@ -12,7 +12,7 @@ from .models import EntryKind, LoyaltyEntry
 
 
 def points_for_total(total: Decimal, tier: str) -> int:
-    """Whole points for an order total: whole euros times the tier's rate, rounded down."""
+    """Whole points for an order total: the total (cents included) times the tier's rate, rounded down."""
     rate = TIER_POINTS_PER_EURO.get(tier, Decimal("1"))
     return int((total * rate).to_integral_value(rounding=ROUND_FLOOR))
 
@@ -30,6 +30,9 @@ def loyalty_grant_for_order(*, order) -> LoyaltyEntry:
 
 
 def loyalty_reverse_for_order(*, order) -> LoyaltyEntry | None:
+    """Take back what the order earned. Points already redeemed can take the balance below zero: the
+    customer then owes points, which later orders pay back (the ledger stays truthful)."""
+    Customer.objects.select_for_update().filter(pk=order.customer_id).first()
     earned = LoyaltyEntry.objects.filter(order=order, kind=EntryKind.EARN).first()
     if earned is None:
         return None

@@ -141,6 +141,8 @@ def _release_reservations(order: Order, reason: str) -> None:
 def order_cancel(*, order: Order, reason: str = "Order cancelled") -> Order:
     order = _lock(order)
     _require_transition(order, OrderStatus.CANCELLED, "cancel")
+    if order.shipments.exists():
+        raise Conflict(f"Cannot cancel order {order.number}: a shipment exists; cancel the shipment with the carrier first.")
     was_paid = order.status == OrderStatus.PAID
     _release_reservations(order, reason)
     if was_paid:

@@ -39,8 +39,11 @@ def tracking_event_record(*, shipment, status: str, occurred_at, location: str =
     )
     if not created:
         return event, False
-    shipment.status = status
-    shipment.save(update_fields=["status", "updated_at"])
+    # Carriers deliver events out of order: only the latest carrier event sets the shipment's status.
+    latest = shipment.events.exclude(status=TrackingStatus.LABEL_CREATED).order_by("-occurred_at", "-id").first()
+    if latest is not None and latest.pk == event.pk:
+        shipment.status = status
+        shipment.save(update_fields=["status", "updated_at"])
     order = shipment.order
     if status in SHIPPED_STATUSES and order.status == OrderStatus.PAID:
         order_services.order_mark_shipped(order=order, when=occurred_at)

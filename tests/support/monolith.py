@@ -109,3 +109,44 @@ def anon_client():
     from rest_framework.test import APIClient
 
     return APIClient()
+
+
+@pytest.fixture
+def make_order(db):
+    """make_order(customer, user, [(product, quantity), ...], status="draft") -> Order
+
+    Drives a new order through the order services to ``status`` (the products need stock to get past
+    draft); shipped and delivered are reached through a shipment and its tracking events.
+    """
+    from django.utils import timezone
+
+    from legacy_monolith.orders import services
+    from legacy_monolith.shipping import services as shipping
+
+    def ship(*, order):
+        shipment = shipping.shipment_create(order=order, carrier="dhl")
+        shipping.tracking_event_record(shipment=shipment, status="picked_up", occurred_at=timezone.now())
+
+    def deliver(*, order):
+        shipping.tracking_event_record(shipment=order.shipments.get(), status="delivered", occurred_at=timezone.now())
+
+    steps = {
+        "draft": [],
+        "placed": [services.order_place],
+        "paid": [services.order_place, services.order_pay],
+        "shipped": [services.order_place, services.order_pay, ship],
+        "delivered": [services.order_place, services.order_pay, ship, deliver],
+        "cancelled": [services.order_cancel],
+    }
+
+    def make(customer, user=None, lines=(), status="draft"):
+        order = services.order_create(
+            customer=customer, user=user, lines=[{"product": product, "quantity": qty} for product, qty in lines]
+        )
+        for step in steps[status]:
+            step(order=order)
+            order.refresh_from_db()
+        assert order.status == status, f"make_order: wanted {status}, got {order.status}"
+        return order
+
+    return make

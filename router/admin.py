@@ -1,0 +1,136 @@
+"""Admin API under /_strangler/api/ and Prometheus metrics at /_strangler/metrics.
+
+Reads of health, readiness and metrics are open (probes and scrapers); everything else needs the
+admin token as `Authorization: Bearer <token>`.
+"""
+
+import hmac
+import json
+import os
+
+from router.asgi import read_all, send_bytes, send_json
+from router.errors import StaleVersion
+from router.flags import parse_flag_change
+
+PREFIX = "/_strangler"
+
+
+class AdminApi:
+    def __init__(self, config, store, holder, watcher, proxy, metrics, admin_token: str | None):
+        self.config, self.store, self.holder, self.watcher = config, store, holder, watcher
+        self.proxy, self.metrics = proxy, metrics
+        self.admin_token = admin_token
+        self._routes = {
+            ("GET", "/_strangler/metrics"): (self.metrics_page, False),
+            ("GET", "/_strangler/api/health"): (self.health, False),
+            ("GET", "/_strangler/api/ready"): (self.ready, False),
+            ("GET", "/_strangler/api/routes"): (self.routes, True),
+            ("GET", "/_strangler/api/history"): (self.history, True),
+            ("POST", "/_strangler/api/flags"): (self.set_flag, True),
+        }
+
+    async def __call__(self, scope, receive, send) -> None:
+        path = scope["path"].rstrip("/") or "/"
+        entry = self._routes.get((scope["method"], path))
+        if entry is None:
+            known = sorted({p for (_, p) in self._routes})
+            if any(p == path for p in known):
+                return await send_json(send, 405, {"error": "method_not_allowed", "detail": f"{scope['method']} is not allowed on {path}"})
+            return await send_json(send, 404, {"error": "not_found", "detail": f"no admin endpoint {path}", "endpoints": known})
+        handler, needs_token = entry
+        if needs_token and not self._authorised(scope):
+            return await send_json(send, 401, {"error": "unauthorized", "detail": "send the admin token as 'Authorization: Bearer <token>'"},
+                                   headers=[(b"www-authenticate", b'Bearer realm="strangler"')])
+        await handler(scope, receive, send)
+
+    def _authorised(self, scope) -> bool:
+        if not self.admin_token:
+            return False
+        for name, value in scope["headers"]:
+            if name == b"authorization":
+                scheme, _, credential = value.decode("latin-1").partition(" ")
+                return scheme.lower() == "bearer" and hmac.compare_digest(credential.strip().encode(), self.admin_token.encode())
+        return False
+
+    async def metrics_page(self, scope, receive, send):
+        await send_bytes(send, 200, self.metrics.render(), b"text/plain; version=0.0.4; charset=utf-8")
+
+    async def health(self, scope, receive, send):
+        await send_json(send, 200, {"status": "ok"})
+
+    async def ready(self, scope, receive, send):
+        ready = self.holder.loaded
+        await send_json(send, 200 if ready else 503, {
+            "ready": ready, "store_up": self.holder.store_up, "flag_version": self.holder.snapshot.version,
+        })
+
+    async def routes(self, scope, receive, send):
+        snapshot = self.holder.snapshot
+        routes = []
+        for route in self.config.routes:
+            flag = snapshot.effective(route)
+            group = self.config.groups[route.group]
+            breaker = self.proxy.breakers.get(group.upstream)
+            routes.append({
+                "name": route.name, "group": route.group, "methods": sorted(route.methods), "path": route.path,
+                "mode": str(flag.mode), "percent": flag.percent, "shadow_rate": flag.shadow_rate,
+                "flag_scope": "route" if route.name in snapshot.routes else ("group" if route.group in snapshot.groups else "default"),
+                "upstream": group.upstream, "breaker": breaker.state.name.lower() if breaker else None,
+                "write_policy": route.write_policy,
+            })
+        groups = [{"name": g.name, "upstream": g.upstream, "description": g.description,
+                   "flag": _flag_dict(snapshot.groups.get(g.name))} for g in self.config.groups.values()]
+        await send_json(send, 200, {"version": snapshot.version, "store_up": self.holder.store_up,
+                                    "groups": groups, "routes": routes})
+
+    async def history(self, scope, receive, send):
+        params = _query(scope)
+        try:
+            limit = min(int(params.get("limit", "50")), 1000)
+        except ValueError:
+            return await send_json(send, 400, {"error": "bad_request", "detail": "limit must be an integer"})
+        events = self.store.history(name=params.get("target"), limit=limit)
+        await send_json(send, 200, {"events": [e.as_dict() for e in events]})
+
+    async def set_flag(self, scope, receive, send):
+        try:
+            payload = json.loads(await read_all(receive, 64 * 1024) or b"null")
+        except (ValueError, UnicodeDecodeError):
+            return await send_json(send, 400, {"error": "bad_request", "detail": "the body must be JSON"})
+        except Exception:
+            return await send_json(send, 413, {"error": "payload_too_large", "detail": "the body is over 64 KiB"})
+        if not isinstance(payload, dict):
+            return await send_json(send, 400, {"error": "bad_request", "detail": "the body must be a JSON object"})
+        missing = [k for k in ("target", "mode", "reason") if not payload.get(k)]
+        if missing:
+            return await send_json(send, 400, {"error": "bad_request", "detail": f"missing: {', '.join(missing)}"})
+        try:
+            scope_kind, name, state = parse_flag_change(
+                payload["target"], payload["mode"], payload.get("percent"), payload.get("shadow_rate"), self.config
+            )
+            expected = payload.get("expected_version")
+            if expected is not None and not isinstance(expected, int):
+                raise ValueError("expected_version must be an integer")
+            event = self.store.set_flag(scope=scope_kind, name=name, state=state,
+                                        actor=str(payload.get("actor") or "admin-api"), reason=str(payload["reason"]),
+                                        expected_version=expected)
+        except StaleVersion as exc:
+            return await send_json(send, 409, {"error": "stale_version", "detail": str(exc), "version": exc.actual})
+        except ValueError as exc:
+            return await send_json(send, 400, {"error": "bad_request", "detail": str(exc)})
+        self.watcher.refresh()  # this process sees its own change at once; the others within a second
+        await send_json(send, 200, {"event": event.as_dict()})
+
+
+def _flag_dict(flag):
+    return None if flag is None else {"mode": str(flag.mode), "percent": flag.percent, "shadow_rate": flag.shadow_rate}
+
+
+def _query(scope) -> dict[str, str]:
+    from urllib.parse import parse_qsl
+
+    return dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
+
+
+def admin_token_from_env(config) -> str | None:
+    return os.environ.get(config.router.admin_token_env) or None

@@ -1,0 +1,81 @@
+"""The router application: builds the parts from configuration and dispatches ASGI events.
+
+    uvicorn --factory router.app:create_app --loop uvloop --http httptools --port 8000
+
+Environment: STRANGLER_CONFIG (default strangler.yaml), STRANGLER_STORE_URL (default
+sqlite:///var/control.sqlite3), STRANGLER_ADMIN_TOKEN (or the variable the config names),
+STRANGLER_TRANSPORT (aiohttp | httpx).
+"""
+
+import logging
+import os
+
+from router.admin import PREFIX, AdminApi, admin_token_from_env
+from router.config import load_config
+from router.matching import RouteTable
+from router.metrics import RouterMetrics
+from router.proxy import Proxy
+from router.store import ControlStore
+from router.transport import create_transport
+from router.watcher import FlagWatcher, SnapshotHolder
+
+log = logging.getLogger("strangler.router")
+
+
+class RouterApp:
+    def __init__(self, config, store: ControlStore, transport_name: str = "aiohttp"):
+        self.config = config
+        self.store = store
+        self.metrics = RouterMetrics()
+        self.holder = SnapshotHolder()
+        self.watcher = FlagWatcher(store, self.holder, self.metrics, poll_interval=config.router.flag_poll_interval)
+        self.transport = create_transport(transport_name, config.upstreams)
+        token = admin_token_from_env(config)
+        self.proxy = Proxy(config, RouteTable(config.routes), self.holder, self.transport, self.metrics, token)
+        self.admin = AdminApi(config, store, self.holder, self.watcher, self.proxy, self.metrics, token)
+
+    async def __call__(self, scope, receive, send) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            if scope["path"].startswith(PREFIX):
+                return await self.admin(scope, receive, send)
+            return await self.proxy(scope, receive, send)
+        if kind == "lifespan":
+            return await self._lifespan(receive, send)
+        # WebSockets are not proxied: close the handshake politely.
+        if kind == "websocket":
+            await send({"type": "websocket.close", "code": 1003})
+
+    async def startup(self) -> None:
+        try:
+            self.store.migrate()
+        except Exception as exc:  # the router still serves legacy on the empty snapshot
+            log.warning("control store not reachable at startup: %s", exc)
+        self.watcher.refresh()
+        self.watcher.start()
+        await self.transport.start()
+
+    async def shutdown(self) -> None:
+        self.watcher.stop()
+        await self.transport.close()
+        self.store.close()
+
+    async def _lifespan(self, receive, send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                try:
+                    await self.startup()
+                except Exception as exc:
+                    await send({"type": "lifespan.startup.failed", "message": str(exc)})
+                    return
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await self.shutdown()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+
+def create_app(config_path: str | None = None, store_url: str | None = None, transport: str | None = None) -> RouterApp:
+    config = load_config(config_path or os.environ.get("STRANGLER_CONFIG", "strangler.yaml"))
+    return RouterApp(config, ControlStore(store_url), transport or os.environ.get("STRANGLER_TRANSPORT", "aiohttp"))

@@ -1,0 +1,77 @@
+"""Small ASGI helpers: JSON responses and reading a request body within a limit."""
+
+import json
+
+from router.errors import BodyTooLarge
+
+# Bodies up to this size are read whole before forwarding, so a fallback to legacy can resend them.
+BUFFER_LIMIT = 1024 * 1024
+
+
+async def send_json(send, status: int, payload, headers=()) -> None:
+    body = json.dumps(payload, separators=(",", ":"), default=str).encode()
+    await send({
+        "type": "http.response.start", "status": status,
+        "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()), *headers],
+    })
+    await send({"type": "http.response.body", "body": body})
+
+
+async def send_bytes(send, status: int, body: bytes, content_type: bytes, headers=()) -> None:
+    await send({
+        "type": "http.response.start", "status": status,
+        "headers": [(b"content-type", content_type), (b"content-length", str(len(body)).encode()), *headers],
+    })
+    await send({"type": "http.response.body", "body": body})
+
+
+async def read_all(receive, limit: int) -> bytes:
+    """The whole request body, refusing (BodyTooLarge) past `limit` bytes."""
+    parts, size = [], 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ConnectionAbortedError("client disconnected while sending the body")
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge(limit)
+        parts.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(parts)
+
+
+async def read_prefix(receive, limit: int, max_total: int):
+    """Read up to `limit` bytes. Returns (prefix, done): done is True when that was the whole body."""
+    parts, size = [], 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ConnectionAbortedError("client disconnected while sending the body")
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > max_total:
+            raise BodyTooLarge(max_total)
+        parts.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(parts), True
+        if size >= limit:
+            return b"".join(parts), False
+
+
+async def stream_rest(prefix: bytes, receive, already: int, max_total: int):
+    """Yield the buffered prefix, then the rest of the body as it arrives, within `max_total`."""
+    yield prefix
+    size = already
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ConnectionAbortedError("client disconnected while sending the body")
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > max_total:
+            raise BodyTooLarge(max_total)
+        if chunk:
+            yield chunk
+        if not message.get("more_body", False):
+            return

@@ -1,0 +1,46 @@
+"""The router's exception tree.
+
+    RouterError
+    ├── UpstreamError            forwarding to an upstream failed
+    │   ├── UpstreamConnectError the connection was refused or reset before a response
+    │   └── UpstreamTimeout      no response (or no next body chunk) within the read timeout
+    ├── BodyTooLarge             the client's request body is over the configured limit
+    └── StaleVersion             a flag change was made against an older store version
+
+Foreign exceptions (aiohttp, httpx, OS) are translated into these once, in the transports.
+"""
+
+
+class RouterError(Exception):
+    pass
+
+
+class UpstreamError(RouterError):
+    def __init__(self, upstream: str, message: str):
+        super().__init__(f"{upstream}: {message}")
+        self.upstream = upstream
+        self.message = message
+
+
+class UpstreamConnectError(UpstreamError):
+    pass
+
+
+class UpstreamTimeout(UpstreamError):
+    pass
+
+
+class BodyTooLarge(RouterError):
+    def __init__(self, limit: int):
+        super().__init__(f"request body is larger than the {limit}-byte limit")
+        self.limit = limit
+
+
+class StaleVersion(RouterError):
+    def __init__(self, expected: int, actual: int):
+        super().__init__(
+            f"the flags changed since you read them (you expected version {expected}, the store is at {actual}); "
+            "re-read and try again"
+        )
+        self.expected = expected
+        self.actual = actual

@@ -1,0 +1,42 @@
+"""Prometheus metrics of one router process, in a registry of its own (so tests can build many apps)."""
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+_LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+
+
+class RouterMetrics:
+    def __init__(self):
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.requests = Counter("strangler_requests", "Requests served, by route, target and status class",
+                                ["route", "target", "status"], registry=r)
+        self.latency = Histogram("strangler_request_seconds", "Time to the response's headers, by route and target",
+                                 ["route", "target"], buckets=_LATENCY_BUCKETS, registry=r)
+        self.fallbacks = Counter("strangler_fallbacks", "Requests served by legacy after the extracted side failed",
+                                 ["route", "upstream", "cause"], registry=r)
+        self.upstream_errors = Counter("strangler_upstream_errors", "Upstream failures answered 502/504",
+                                       ["upstream", "kind"], registry=r)
+        self.breaker_state = Gauge("strangler_breaker_state", "Circuit breaker: 0 closed, 1 open, 2 half-open",
+                                   ["upstream"], registry=r)
+        self.flag_version = Gauge("strangler_flag_version", "Control-store version of the flag snapshot in use", registry=r)
+        self.store_up = Gauge("strangler_store_up", "1 when the last read of the control store worked", registry=r)
+        self.rejected = Counter("strangler_rejected", "Requests refused by the router itself", ["reason"], registry=r)
+        # Label children are cached: .labels() costs more than the observation on the hot path.
+        self._request_children: dict = {}
+        self._latency_children: dict = {}
+
+    def observe(self, route: str, target: str, status: int, seconds: float) -> None:
+        key = (route, target, status // 100)
+        counter = self._request_children.get(key)
+        if counter is None:
+            counter = self._request_children[key] = self.requests.labels(route, target, f"{status // 100}xx")
+        counter.inc()
+        lkey = (route, target)
+        hist = self._latency_children.get(lkey)
+        if hist is None:
+            hist = self._latency_children[lkey] = self.latency.labels(route, target)
+        hist.observe(seconds)
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)

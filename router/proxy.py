@@ -1,0 +1,240 @@
+"""The forwarding path: match the route, decide the side, forward, fall back, stream the answer.
+
+Everything here runs per request, so it reads only in-memory state (the route table, the flag
+snapshot, the breakers) and does the header work in a single pass over the client's headers.
+"""
+
+import hmac
+import logging
+import time
+
+from router.asgi import BUFFER_LIMIT, read_prefix, send_json, stream_rest
+from router.breaker import CircuitBreaker
+from router.decision import Decision, RequestFacts, Target, decide, sticky_key
+from router.errors import BodyTooLarge, UpstreamConnectError, UpstreamError, UpstreamTimeout
+from router.headers import HOP_BY_HOP, STRANGLER_PREFIX, connection_listed, response_headers, valid_request_id
+
+log = logging.getLogger("strangler.proxy")
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_XFF, _XFP, _XFH = b"x-forwarded-for", b"x-forwarded-proto", b"x-forwarded-host"
+_TARGET_HEADER, _TOKEN_HEADER = b"x-strangler-target", b"x-strangler-token"
+_SERVED_BY = b"x-strangler-served-by"
+_LEGACY_DECISION = Decision(primary=Target.LEGACY, upstream="legacy", shadow=None, may_fall_back=False, reason="unmatched")
+
+
+class Proxy:
+    def __init__(self, config, table, holder, transport, metrics, admin_token: str | None,
+                 breaker_threshold: int = 5, breaker_cooldown: float = 5.0):
+        self.config, self.table, self.holder = config, table, holder
+        self.transport, self.metrics = transport, metrics
+        self.admin_token = admin_token.encode() if admin_token else None
+        settings = config.router
+        self.max_body = settings.max_body_bytes
+        self.request_id_header = settings.request_id_header.lower().encode()
+        self.sticky_header = settings.sticky_header.lower().encode() if settings.sticky_header else None
+        self.session_cookie = settings.session_cookie
+        self.breakers = {name: CircuitBreaker(breaker_threshold, breaker_cooldown) for name in config.upstreams if name != "legacy"}
+
+    async def __call__(self, scope, receive, send) -> None:
+        started = time.perf_counter()
+        method = scope["method"]
+        path = scope["path"]
+
+        # One pass over the client's headers: keep end-to-end ones, note what the decision needs.
+        forward = []
+        content_length = None
+        chunked = False
+        auth = cookie = sticky = request_id = host = client_xff = None
+        override = token = None
+        has_connection = False
+        for name, value in scope["headers"]:
+            if name in HOP_BY_HOP:
+                if name == b"transfer-encoding":
+                    chunked = True
+                elif name == b"connection":
+                    has_connection = True
+                continue
+            if name.startswith(STRANGLER_PREFIX):
+                if name == _TARGET_HEADER:
+                    override = value
+                elif name == _TOKEN_HEADER:
+                    token = value
+                continue  # never forwarded: only the router speaks X-Strangler-*
+            if name == self.request_id_header:
+                request_id = value
+                continue
+            if name == _XFF:
+                client_xff = value
+                continue
+            if name == _XFP or name == _XFH:
+                continue
+            if name == b"content-length":
+                content_length = value
+            elif name == b"host":
+                host = value
+            elif name == b"authorization":
+                auth = value
+            elif name == b"cookie":
+                cookie = value
+            if self.sticky_header is not None and name == self.sticky_header:
+                sticky = value
+            forward.append((name.decode("latin-1"), value.decode("latin-1")))
+        if has_connection:
+            listed = connection_listed(scope["headers"])
+            forward = [(n, v) for n, v in forward if n.encode("latin-1") not in listed]
+
+        rid = valid_request_id(request_id.decode("latin-1") if request_id else None)
+        rid_b = rid.encode()
+        client = scope.get("client")
+        client_host = client[0] if client else None
+
+        match = self.table.match(method, path)
+        route_name = match.route.name if match else "unmatched"
+
+        if chunked and content_length is not None:
+            return await self._reject(send, 400, "bad_request", "Content-Length together with Transfer-Encoding is not allowed", route_name, rid_b)
+
+        forced = None
+        if override is not None:
+            if self.admin_token is None or token is None or not hmac.compare_digest(token, self.admin_token):
+                return await self._reject(send, 403, "forbidden", "X-Strangler-Target needs a valid X-Strangler-Token", route_name, rid_b)
+            try:
+                forced = Target(override.decode("latin-1").strip().lower())
+            except ValueError:
+                return await self._reject(send, 400, "bad_request", "X-Strangler-Target must be 'legacy' or 'extracted'", route_name, rid_b)
+
+        if match is None:
+            decision = _LEGACY_DECISION  # unmatched paths belong to legacy; an override cannot name a service here
+        else:
+            route = match.route
+            flag = self.holder.snapshot.effective(route)
+            facts = RequestFacts(
+                sticky_key=sticky_key(
+                    authorization=auth.decode("latin-1") if auth else None,
+                    cookie_header=cookie.decode("latin-1") if cookie else None,
+                    session_cookie=self.session_cookie,
+                    sticky_header_value=sticky.decode("latin-1") if sticky else None,
+                    client_host=client_host,
+                ) if forced is None else "override",
+                override=forced,
+            )
+            decision = decide(route, self.config.groups[route.group], flag, facts)
+
+        # Forwarding headers: the proxy's own view of the client, appended to any chain it came with.
+        forward.append(("X-Forwarded-For", f"{client_xff.decode('latin-1')}, {client_host}" if client_xff else (client_host or "")))
+        forward.append(("X-Forwarded-Proto", scope.get("scheme", "http")))
+        if host is not None:
+            forward.append(("X-Forwarded-Host", host.decode("latin-1")))
+        forward.append((self.config.router.request_id_header, rid))
+
+        # The body: small ones read whole (a fallback can resend them), large ones streamed.
+        replayable = True
+        body = None
+        try:
+            if content_length is not None:
+                try:
+                    length = int(content_length)
+                except ValueError:
+                    return await self._reject(send, 400, "bad_request", "Content-Length is not a number", route_name, rid_b)
+                if length > self.max_body:
+                    self.metrics.rejected.labels("body_too_large").inc()
+                    return await self._reject(send, 413, "payload_too_large", f"request body is over the {self.max_body}-byte limit", route_name, rid_b)
+                if length > 0:
+                    prefix, done = await read_prefix(receive, BUFFER_LIMIT, self.max_body)
+                    body = prefix if done else stream_rest(prefix, receive, len(prefix), self.max_body)
+                    replayable = done
+            elif chunked:
+                prefix, done = await read_prefix(receive, BUFFER_LIMIT, self.max_body)
+                body = prefix if done else stream_rest(prefix, receive, len(prefix), self.max_body)
+                replayable = done
+        except BodyTooLarge:
+            self.metrics.rejected.labels("body_too_large").inc()
+            return await self._reject(send, 413, "payload_too_large", f"request body is over the {self.max_body}-byte limit", route_name, rid_b)
+
+        target = scope.get("raw_path") or path.encode()
+        if scope.get("query_string"):
+            target = target + b"?" + scope["query_string"]
+        target_s = target.decode("latin-1")
+
+        try:
+            served_by, response = await self._forward(decision, route_name, method, target_s, forward, body, replayable)
+        except BodyTooLarge:
+            self.metrics.rejected.labels("body_too_large").inc()
+            return await self._reject(send, 413, "payload_too_large", f"request body is over the {self.max_body}-byte limit", route_name, rid_b)
+        except UpstreamTimeout as exc:
+            self.metrics.upstream_errors.labels(exc.upstream, "timeout").inc()
+            self.metrics.observe(route_name, "error", 504, time.perf_counter() - started)
+            return await self._reject(send, 504, "gateway_timeout", f"upstream '{exc.upstream}' did not answer in time", route_name, rid_b, exc.upstream)
+        except UpstreamError as exc:
+            self.metrics.upstream_errors.labels(exc.upstream, "connect").inc()
+            self.metrics.observe(route_name, "error", 502, time.perf_counter() - started)
+            return await self._reject(send, 502, "bad_gateway", f"upstream '{exc.upstream}' is unavailable: {exc.message}", route_name, rid_b, exc.upstream)
+
+        headers = response_headers(response.headers, self.request_id_header, rid_b)
+        headers.append((_SERVED_BY, served_by.encode()))
+        self.metrics.observe(route_name, served_by, response.status, time.perf_counter() - started)
+        await send({"type": "http.response.start", "status": response.status, "headers": headers})
+        try:
+            async for chunk in response.chunks():
+                if chunk:
+                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        except UpstreamError as exc:
+            # Headers are gone already: all we can do is cut the response short, and say why in the log.
+            log.warning("request %s: %s; response cut short", rid, exc)
+            raise
+        finally:
+            await response.aclose()
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+    async def _forward(self, decision, route_name, method, target, headers, body, replayable):
+        """Send to the decided side; on an extracted-side failure that allows it, send to legacy instead."""
+        if decision.primary is Target.LEGACY:
+            return "legacy", await self.transport.send("legacy", method, target, headers, body)
+
+        upstream = decision.upstream
+        breaker = self.breakers[upstream]
+        if not breaker.allow():
+            self.metrics.fallbacks.labels(route_name, upstream, "breaker_open").inc()
+            return "legacy", await self.transport.send("legacy", method, target, headers, body)
+        safe = method in SAFE_METHODS
+        try:
+            response = await self.transport.send(upstream, method, target, headers, body)
+        except UpstreamConnectError:
+            breaker.record_failure()
+            self._breaker_gauge(upstream, breaker)
+            # A refused connection never reached the service: any method may go to legacy instead.
+            if not (decision.may_fall_back and replayable):
+                raise
+            self.metrics.fallbacks.labels(route_name, upstream, "connect").inc()
+            return "legacy", await self.transport.send("legacy", method, target, headers, body)
+        except UpstreamTimeout:
+            breaker.record_failure()
+            self._breaker_gauge(upstream, breaker)
+            if not (decision.may_fall_back and safe and replayable):
+                raise
+            self.metrics.fallbacks.labels(route_name, upstream, "timeout").inc()
+            return "legacy", await self.transport.send("legacy", method, target, headers, body)
+        if response.status >= 500:
+            breaker.record_failure()
+            self._breaker_gauge(upstream, breaker)
+            if decision.may_fall_back and safe and replayable:
+                await response.aclose()
+                self.metrics.fallbacks.labels(route_name, upstream, "5xx").inc()
+                return "legacy", await self.transport.send("legacy", method, target, headers, body)
+        else:
+            breaker.record_success()
+            self._breaker_gauge(upstream, breaker)
+        return "extracted", response
+
+    def _breaker_gauge(self, upstream, breaker) -> None:
+        self.metrics.breaker_state.labels(upstream).set(int(breaker.state))
+
+    async def _reject(self, send, status, error, detail, route_name, rid_b, upstream=None):
+        if status < 500:
+            self.metrics.rejected.labels(error).inc()
+        payload = {"error": error, "detail": detail, "route": None if route_name == "unmatched" else route_name,
+                   "request_id": rid_b.decode()}
+        if upstream is not None:
+            payload["upstream"] = upstream
+        await send_json(send, status, payload, headers=[(self.request_id_header, rid_b)])

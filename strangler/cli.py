@@ -1,0 +1,13 @@
+"""Entry point of the `strangler` command (see exits.py for the exit codes)."""
+
+import typer
+
+from . import routes
+
+app = typer.Typer(help="Strangler-fig migration toolkit: route flags, parity, sync and playbooks.", no_args_is_help=True,
+                  pretty_exceptions_enable=False)
+app.add_typer(routes.app, name="routes")
+
+
+def main() -> None:
+    app()
