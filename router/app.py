@@ -31,7 +31,8 @@ class RouterApp:
         self.watcher = FlagWatcher(store, self.holder, self.metrics, poll_interval=config.router.flag_poll_interval)
         self.transport = create_transport(transport_name, config.upstreams)
         token = admin_token_from_env(config)
-        self.proxy = Proxy(config, RouteTable(config.routes), self.holder, self.transport, self.metrics, token)
+        self.proxy = Proxy(config, RouteTable(config.routes), self.holder, self.transport, self.metrics, token,
+                           breaker_threshold=config.router.breaker_failures, breaker_cooldown=config.router.breaker_cooldown)
         self.admin = AdminApi(config, store, self.holder, self.watcher, self.proxy, self.metrics, token)
 
     async def __call__(self, scope, receive, send) -> None:

@@ -103,6 +103,8 @@ class RouterSettings:
     admin_token_env: str = "STRANGLER_ADMIN_TOKEN"
     flag_poll_interval: float = 0.25
     request_id_header: str = "X-Request-ID"
+    breaker_failures: int = 5          # consecutive extracted-side failures that open the breaker
+    breaker_cooldown: float = 5.0      # seconds everything goes to legacy before a probe
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,6 +225,8 @@ class _Parser:
             admin_token_env=self.env_name(*get("admin_token_env")),
             flag_poll_interval=self.seconds(*get("flag_poll_interval")),
             request_id_header=self.token(*get("request_id_header"), "an HTTP header name"),
+            breaker_failures=self.positive_int(*get("breaker_failures")),
+            breaker_cooldown=self.seconds(*get("breaker_cooldown")),
         )
 
     def upstreams(self, data: Any) -> dict[str, Upstream]:

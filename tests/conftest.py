@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-pytest_plugins = ["tests.support.monolith"]
+pytest_plugins = ["tests.support.monolith", "tests.support.pg"]
 
 
 def pytest_report_header(config):

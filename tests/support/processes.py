@@ -81,3 +81,30 @@ def router(port: int, log_dir: Path, config: Path, store_url: str, env=None, nam
     argv = [sys.executable, "-m", "router", "--port", str(port), "--log-level", "warning"]
     full_env = {"STRANGLER_CONFIG": str(config), "STRANGLER_STORE_URL": store_url, **(env or {})}
     return start(name, argv, port, log_dir, full_env, ready_path="/_strangler/api/health")
+
+
+def echo(name: str, port: int, log_dir: Path) -> Process:
+    """The echo upstream (tests/support/echo_app.py) answering as `name`."""
+    argv = [sys.executable, "-m", "uvicorn", "tests.support.echo_app:app", "--host", "127.0.0.1", "--port", str(port),
+            "--no-access-log", "--log-level", "warning"]
+    return start(f"echo-{name}", argv, port, log_dir, {"ECHO_NAME": name})
+
+
+def write_router_config(path: Path, legacy_url: str, inventory_url: str, **router_settings) -> Path:
+    """A strangler.yaml with the inventory group's stock routes pointing at the given upstreams."""
+    settings = "".join(f"\n  {k}: {v}" for k, v in router_settings.items())
+    path.write_text(f"""
+version: 1
+router:
+  flag_poll_interval: 0.1{settings}
+upstreams:
+  legacy: {{url: "{legacy_url}"}}
+  inventory: {{url: "{inventory_url}", read_timeout: 2, connect_timeout: 1}}
+groups:
+  inventory: {{upstream: inventory}}
+routes:
+  - {{name: inventory.stock.list, group: inventory, methods: [GET], path: /api/inventory/stock/}}
+  - {{name: inventory.stock.detail, group: inventory, methods: [GET], path: "/api/inventory/stock/{{sku}}/"}}
+  - {{name: inventory.adjustments.create, group: inventory, methods: [POST], path: /api/inventory/adjustments/}}
+""")
+    return path

@@ -1,0 +1,36 @@
+"""A tiny ASGI upstream for router tests: answers JSON naming itself (ECHO_NAME) and echoing the
+request. `?status=N` answers with that status, `?sleep=S` waits first. Run:
+    python -m uvicorn tests.support.echo_app:app --port P"""
+
+import asyncio
+import json
+import os
+from urllib.parse import parse_qs
+
+NAME = os.environ.get("ECHO_NAME", "echo")
+
+
+async def app(scope, receive, send):
+    if scope["type"] == "lifespan":
+        while True:
+            message = await receive()
+            await send({"type": message["type"] + ".complete"})
+            if message["type"] == "lifespan.shutdown":
+                return
+    body = b""
+    while True:
+        message = await receive()
+        body += message.get("body", b"")
+        if not message.get("more_body"):
+            break
+    query = parse_qs(scope["query_string"].decode())
+    if "sleep" in query:
+        await asyncio.sleep(float(query["sleep"][0]))
+    status = int(query.get("status", ["200"])[0])
+    payload = json.dumps({
+        "side": NAME, "method": scope["method"], "path": scope["path"], "query": scope["query_string"].decode(),
+        "headers": {k.decode(): v.decode("latin-1") for k, v in scope["headers"]}, "body_length": len(body),
+    }).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]})
+    await send({"type": "http.response.body", "body": payload})
