@@ -1,5 +1,6 @@
 """A tiny ASGI upstream for router tests: answers JSON naming itself (ECHO_NAME) and echoing the
-request. `?status=N` answers with that status, `?sleep=S` waits first. Run:
+request. `?status=N` answers with that status, `?sleep=S` waits first; with `&on=NAME` only the upstream
+of that name does so (the same request reaches both sides in a fallback). Run:
     python -m uvicorn tests.support.echo_app:app --port P"""
 
 import asyncio
@@ -24,6 +25,8 @@ async def app(scope, receive, send):
         if not message.get("more_body"):
             break
     query = parse_qs(scope["query_string"].decode())
+    if query.get("on", [NAME])[0] != NAME:
+        query = {}
     if "sleep" in query:
         await asyncio.sleep(float(query["sleep"][0]))
     status = int(query.get("status", ["200"])[0])
