@@ -53,8 +53,11 @@ def start(name: str, argv: list[str], port: int, log_dir: Path, env: dict | None
     """Start argv (cwd = repo root), then poll http://127.0.0.1:port{ready_path} until any HTTP answer."""
     log = Path(log_dir) / f"{name}.log"
     handle = open(log, "ab")
-    full_env = {**os.environ, **(env or {})}
-    full_env.pop("PYTEST_VERSION", None)
+    full_env = dict(os.environ)
+    # A child gets only the database it is given: not the test session's DATABASE_URL.
+    for name in ("PYTEST_VERSION", "DATABASE_URL", "DJANGO_ENV"):
+        full_env.pop(name, None)
+    full_env.update(env or {})
     popen = subprocess.Popen(argv, cwd=ROOT, env=full_env, stdout=handle, stderr=subprocess.STDOUT,
                              stdin=subprocess.DEVNULL, start_new_session=True)
     process = Process(name, popen, f"http://127.0.0.1:{port}", log)
