@@ -25,6 +25,7 @@ class FlagWatcher:
         self.poll_interval, self.wait_timeout = poll_interval, wait_timeout
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._warned = False  # one warning per outage, not one per retry
 
     def refresh(self) -> bool:
         """Read the store now; True if it answered."""
@@ -78,6 +79,7 @@ class FlagWatcher:
         self.holder.loaded = True
         if not self.holder.store_up:
             log.info("control store reachable; flags at version %s", snapshot.version)
+            self._warned = False
         elif snapshot.version != previous.version and not quiet:
             log.info("flags changed: version %s -> %s", previous.version, snapshot.version)
         self.holder.store_up = True
@@ -86,9 +88,10 @@ class FlagWatcher:
             self.metrics.flag_version.set(snapshot.version)
 
     def _mark_down(self, exc: Exception) -> None:
-        if self.holder.store_up or not self.holder.loaded:
+        if self.holder.store_up or not self._warned:
             log.warning("control store unreachable, serving flags of version %s: %s",
                         self.holder.snapshot.version, exc)
+            self._warned = True
         self.holder.store_up = False
         if self.metrics is not None:
             self.metrics.store_up.set(0)
