@@ -51,12 +51,12 @@ class FlagState:
     """The runtime flag of a route or group. Invalid values raise ValueError when built.
 
     `percent` (0-100, at most 2 decimals: one bucket is 0.01 %) matters in canary mode; `shadow_rate`
-    (0-1) is the share of requests the shadow feature mirrors in shadow mode.
+    (0-1) is the share of requests mirrored to the other side (0: none); see `parse_flag_change`.
     """
 
     mode: Mode = Mode.LEGACY
     percent: float = 0.0
-    shadow_rate: float = 1.0
+    shadow_rate: float = 0.0
 
     def __post_init__(self) -> None:
         try:
@@ -109,17 +109,21 @@ def bucket(group: str, sticky_key: str) -> int:
 def decide(route: Route, group: Group, flag: FlagState, facts: RequestFacts) -> Decision:
     """Decide which side serves a request to `route` (of `group`) under `flag`; see the module docstring.
 
-    `route` is not consulted yet; the shadow feature will use its write policy.
+    `route` is not consulted: whether a write may be mirrored (its write policy) and the sampling by
+    `shadow_rate` are the proxy's business, since they depend on the method and on chance.
     """
     if facts.override is not None:
         return _to(facts.override, group, reason="override")
+    # On canary and extracted routes a non-zero shadow_rate mirrors to the other side, so parity keeps
+    # being watched after a cut-over (the "reverse shadow" when the extracted side answers).
+    watch = flag.shadow_rate > 0
     match flag.mode:
         case Mode.EXTRACTED:
-            return _to(Target.EXTRACTED, group, reason="extracted")
+            return _to(Target.EXTRACTED, group, reason="extracted", shadow=Target.LEGACY if watch else None)
         case Mode.CANARY:
             if bucket(group.name, facts.sticky_key) < round(flag.percent * 100):
-                return _to(Target.EXTRACTED, group, reason="canary-in")
-            return _to(Target.LEGACY, group, reason="canary-out")
+                return _to(Target.EXTRACTED, group, reason="canary-in", shadow=Target.LEGACY if watch else None)
+            return _to(Target.LEGACY, group, reason="canary-out", shadow=Target.EXTRACTED if watch else None)
         case Mode.SHADOW:
             return _to(Target.LEGACY, group, reason="shadow", shadow=Target.EXTRACTED)
         case _:

@@ -64,7 +64,9 @@ def parse_flag_change(target: str, mode: str, percent: float | None, shadow_rate
 
     `target` is a route name or a group name (the config keeps the two sets disjoint). `mode` is one of
     legacy, shadow, canary, extracted. Canary needs `percent` (0-100, at most 2 decimals); the other
-    modes ignore it and store 0 (legacy, shadow) or 100 (extracted). `shadow_rate` (0-1) defaults to 1.
+    modes ignore it and store 0 (legacy, shadow) or 100 (extracted). `shadow_rate` (0-1) is the share
+    of requests mirrored: in shadow mode it defaults to 1; on canary and extracted it mirrors to the other
+    side (watching parity after a cut-over) and defaults to 0, off; on legacy it is 0.
     """
     kind, name = _target(target, config)
     try:
@@ -78,8 +80,10 @@ def parse_flag_change(target: str, mode: str, percent: float | None, shadow_rate
             raise ValueError(f"percent must be a number between 0 and 100, got {percent!r}")
     else:
         percent = 100.0 if chosen is Mode.EXTRACTED else 0.0
-    if shadow_rate is None:
-        shadow_rate = DEFAULT_FLAG.shadow_rate
+    if chosen is Mode.LEGACY:
+        shadow_rate = 0.0
+    elif shadow_rate is None:
+        shadow_rate = 1.0 if chosen is Mode.SHADOW else 0.0
     return FlagChange(kind, name, FlagState(chosen, percent, shadow_rate))  # FlagState checks the ranges
 
 

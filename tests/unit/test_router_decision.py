@@ -164,7 +164,7 @@ def test_property_a_percent_with_two_decimals_is_exactly_that_many_buckets(hundr
 # -- FlagState validation --------------------------------------------------------------------------------
 
 def test_flag_state_defaults_to_legacy():
-    assert FlagState() == FlagState(Mode.LEGACY, 0.0, 1.0)
+    assert FlagState() == FlagState(Mode.LEGACY, 0.0, 0.0)
 
 
 @pytest.mark.parametrize(("kwargs", "message"), [
@@ -242,3 +242,19 @@ def test_session_cookie_is_found_among_malformed_pairs():
 
 def test_blank_authorization_and_sticky_header_are_ignored():
     assert make_key(authorization="  ", sticky_header_value=" ", client_host="h") == "addr:h"
+
+
+@pytest.mark.parametrize(("mode", "percent", "key_in", "expected"), [
+    (Mode.EXTRACTED, 100, True, (Target.EXTRACTED, Target.LEGACY)),
+    (Mode.CANARY, 100, True, (Target.EXTRACTED, Target.LEGACY)),
+    (Mode.CANARY, 0, False, (Target.LEGACY, Target.EXTRACTED)),
+    (Mode.SHADOW, 0, False, (Target.LEGACY, Target.EXTRACTED)),
+])
+def test_a_shadow_rate_mirrors_to_the_other_side(mode, percent, key_in, expected):
+    route = Route("r", "inventory", frozenset({"GET"}), "/x/")
+    group = Group("inventory", "inventory")
+    watched = decide(route, group, FlagState(mode, percent, 0.5), RequestFacts("token:abc"))
+    assert (watched.primary, watched.shadow) == expected
+    if mode is not Mode.SHADOW:
+        unwatched = decide(route, group, FlagState(mode, percent, 0.0), RequestFacts("token:abc"))
+        assert unwatched.shadow is None

@@ -60,7 +60,7 @@ def test_snapshot_is_a_frozen_copy_of_what_it_was_built_from():
 def test_group_target_with_canary_percent():
     change = parse_flag_change("inventory", "canary", 10, None, CONFIG)
 
-    assert change == FlagChange("group", "inventory", FlagState(Mode.CANARY, 10.0, 1.0))
+    assert change == FlagChange("group", "inventory", FlagState(Mode.CANARY, 10.0, 0.0))  # no reverse shadow unless asked
     kind, name, state = change  # unpacks like the (kind, name, state) tuple it is
     assert (kind, name, state.percent) == ("group", "inventory", 10.0)
 
@@ -121,3 +121,10 @@ def test_bad_shadow_rate_is_explained():
 def test_non_string_target_is_a_value_error_not_a_crash():
     with pytest.raises(ValueError, match="neither a route nor a group"):
         parse_flag_change(["inventory"], "legacy", None, None, CONFIG)  # type: ignore[arg-type]
+
+
+def test_shadow_rate_defaults_per_mode():
+    assert parse_flag_change("inventory", "shadow", None, None, CONFIG).state.shadow_rate == 1.0
+    assert parse_flag_change("inventory", "extracted", None, None, CONFIG).state.shadow_rate == 0.0
+    assert parse_flag_change("inventory", "extracted", None, 0.25, CONFIG).state.shadow_rate == 0.25
+    assert parse_flag_change("inventory", "legacy", None, 0.5, CONFIG).state.shadow_rate == 0.0
