@@ -7,6 +7,7 @@ admin token as `Authorization: Bearer <token>`.
 import hmac
 import json
 import os
+import time
 
 from router.asgi import read_all, send_bytes, send_json
 from router.errors import StaleVersion
@@ -16,8 +17,9 @@ PREFIX = "/_strangler"
 
 
 class AdminApi:
-    def __init__(self, config, store, holder, watcher, proxy, metrics, admin_token: str | None):
+    def __init__(self, config, store, holder, watcher, proxy, metrics, admin_token: str | None, parity=None):
         self.config, self.store, self.holder, self.watcher = config, store, holder, watcher
+        self.parity = parity
         self.proxy, self.metrics = proxy, metrics
         self.admin_token = admin_token
         self._routes = {
@@ -27,11 +29,15 @@ class AdminApi:
             ("GET", "/_strangler/api/routes"): (self.routes, True),
             ("GET", "/_strangler/api/history"): (self.history, True),
             ("POST", "/_strangler/api/flags"): (self.set_flag, True),
+            ("GET", "/_strangler/api/parity"): (self.parity_report, True),
+            ("GET", "/_strangler/api/parity/samples"): (self.parity_samples, True),
         }
 
     async def __call__(self, scope, receive, send) -> None:
         path = scope["path"].rstrip("/") or "/"
         entry = self._routes.get((scope["method"], path))
+        if entry is None and scope["method"] == "GET" and path.startswith("/_strangler/api/parity/samples/"):
+            entry = (self.parity_sample, True)
         if entry is None:
             known = sorted({p for (_, p) in self._routes})
             if any(p == path for p in known):
@@ -120,6 +126,30 @@ class AdminApi:
             return await send_json(send, 400, {"error": "bad_request", "detail": str(exc)})
         self.watcher.refresh()  # this process sees its own change at once; the others within a second
         await send_json(send, 200, {"event": event.as_dict()})
+
+
+    async def parity_report(self, scope, receive, send):
+        params = _query(scope)
+        try:
+            since = time.time() - float(params.get("since", "3600"))
+        except ValueError:
+            return await send_json(send, 400, {"error": "bad_request", "detail": "since must be a number of seconds"})
+        rows = self.parity.summary(since=since, route=params.get("route"))
+        await send_json(send, 200, {"since": since, "routes": [r.as_dict() for r in rows]})
+
+    async def parity_samples(self, scope, receive, send):
+        params = _query(scope)
+        limit = params.get("limit", "20")
+        if not limit.isdigit():
+            return await send_json(send, 400, {"error": "bad_request", "detail": "limit must be a positive integer"})
+        await send_json(send, 200, {"samples": self.parity.samples(route=params.get("route"), limit=min(int(limit), 200))})
+
+    async def parity_sample(self, scope, receive, send):
+        raw = scope["path"].rstrip("/").rsplit("/", 1)[-1]
+        sample = self.parity.sample(int(raw)) if raw.isdigit() else None
+        if sample is None:
+            return await send_json(send, 404, {"error": "not_found", "detail": f"no parity sample {raw}"})
+        await send_json(send, 200, sample)
 
 
 def _flag_dict(flag):

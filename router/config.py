@@ -105,6 +105,13 @@ class RouterSettings:
     request_id_header: str = "X-Request-ID"
     breaker_failures: int = 5          # consecutive extracted-side failures that open the breaker
     breaker_cooldown: float = 5.0      # seconds everything goes to legacy before a probe
+    shadow_max_in_flight: int = 64     # mirrored requests in flight per upstream; more are dropped and counted
+    shadow_capture_bytes: int = 1024 * 1024   # bodies over this are not compared (counted as skipped)
+    shadow_timeout: float = 30.0       # a shadow comparison gives up after this long
+    noise_sample_rate: float = 0.0     # share of shadowed safe requests sent to legacy twice to learn noise
+    parity_samples_per_signature: int = 5
+    parity_retention_days: float = 7.0
+    redact_fields: tuple[str, ...] = ("email", "phone", "vat_number", "address", "first_name", "last_name", "username")
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,6 +234,13 @@ class _Parser:
             request_id_header=self.token(*get("request_id_header"), "an HTTP header name"),
             breaker_failures=self.positive_int(*get("breaker_failures")),
             breaker_cooldown=self.seconds(*get("breaker_cooldown")),
+            shadow_max_in_flight=self.positive_int(*get("shadow_max_in_flight")),
+            shadow_capture_bytes=self.positive_int(*get("shadow_capture_bytes")),
+            shadow_timeout=self.seconds(*get("shadow_timeout")),
+            noise_sample_rate=self.fraction(*get("noise_sample_rate")),
+            parity_samples_per_signature=self.positive_int(*get("parity_samples_per_signature")),
+            parity_retention_days=self.seconds(*get("parity_retention_days")),
+            redact_fields=self.names_list(*get("redact_fields")),
         )
 
     def upstreams(self, data: Any) -> dict[str, Upstream]:
@@ -377,6 +391,16 @@ class _Parser:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
             raise self.error(key, "a positive number of seconds", value)
         return float(value)
+
+    def fraction(self, value: Any, key: str) -> float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+            raise self.error(key, "a number between 0 and 1", value)
+        return float(value)
+
+    def names_list(self, value: Any, key: str) -> tuple[str, ...]:
+        if isinstance(value, str) or not isinstance(value, (list, tuple)) or not all(isinstance(v, str) and v for v in value):
+            raise self.error(key, "a list of field names", value)
+        return tuple(v.lower() for v in value)
 
     def positive_int(self, value: Any, key: str) -> int:
         if isinstance(value, bool) or not isinstance(value, int) or value <= 0:

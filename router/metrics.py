@@ -21,6 +21,12 @@ class RouterMetrics:
                                    ["upstream"], registry=r)
         self.flag_version = Gauge("strangler_flag_version", "Control-store version of the flag snapshot in use", registry=r)
         self.store_up = Gauge("strangler_store_up", "1 when the last read of the control store worked", registry=r)
+        self.shadow_sent = Counter("strangler_shadow_sent", "Requests mirrored to the other side", ["route"], registry=r)
+        self.shadow_compared = Counter("strangler_shadow_compared", "Shadow comparisons by verdict",
+                                       ["route", "verdict"], registry=r)
+        self.shadow_other = Counter("strangler_shadow_not_compared",
+                                    "Shadows not compared: dropped over the bound, skipped writes, over the cap, errors",
+                                    ["route", "reason"], registry=r)
         self.rejected = Counter("strangler_rejected", "Requests refused by the router itself", ["reason"], registry=r)
         # Label children are cached: .labels() costs more than the observation on the hot path.
         self._request_children: dict = {}

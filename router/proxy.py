@@ -25,8 +25,9 @@ _LEGACY_DECISION = Decision(primary=Target.LEGACY, upstream="legacy", shadow=Non
 
 class Proxy:
     def __init__(self, config, table, holder, transport, metrics, admin_token: str | None,
-                 breaker_threshold: int = 5, breaker_cooldown: float = 5.0):
+                 breaker_threshold: int = 5, breaker_cooldown: float = 5.0, shadow=None):
         self.config, self.table, self.holder = config, table, holder
+        self.shadow = shadow  # a ShadowRunner, or None: then nothing is ever mirrored
         self.transport, self.metrics = transport, metrics
         self.admin_token = admin_token.encode() if admin_token else None
         settings = config.router
@@ -104,6 +105,7 @@ class Proxy:
             except ValueError:
                 return await self._reject(send, 400, "bad_request", "X-Strangler-Target must be 'legacy' or 'extracted'", route_name, rid_b)
 
+        flag = None
         if match is None:
             decision = _LEGACY_DECISION  # unmatched paths belong to legacy; an override cannot name a service here
         else:
@@ -157,16 +159,26 @@ class Proxy:
             target = target + b"?" + scope["query_string"]
         target_s = target.decode("latin-1")
 
+        capture = None
+        if decision.shadow is not None and self.shadow is not None and forced is None:
+            capture = self.shadow.mirror(match.route, decision, flag, method, target_s, forward, body, replayable, rid)
+
         try:
             served_by, response = await self._forward(decision, route_name, method, target_s, forward, body, replayable)
         except BodyTooLarge:
+            if capture is not None:
+                capture.finish(None)
             self.metrics.rejected.labels("body_too_large").inc()
             return await self._reject(send, 413, "payload_too_large", f"request body is over the {self.max_body}-byte limit", route_name, rid_b)
         except UpstreamTimeout as exc:
+            if capture is not None:
+                capture.finish(None)
             self.metrics.upstream_errors.labels(exc.upstream, "timeout").inc()
             self.metrics.observe(route_name, "error", 504, time.perf_counter() - started)
             return await self._reject(send, 504, "gateway_timeout", f"upstream '{exc.upstream}' did not answer in time", route_name, rid_b, exc.upstream)
         except UpstreamError as exc:
+            if capture is not None:
+                capture.finish(None)
             self.metrics.upstream_errors.labels(exc.upstream, "connect").inc()
             self.metrics.observe(route_name, "error", 502, time.perf_counter() - started)
             return await self._reject(send, 502, "bad_gateway", f"upstream '{exc.upstream}' is unavailable: {exc.message}", route_name, rid_b, exc.upstream)
@@ -174,17 +186,27 @@ class Proxy:
         headers = response_headers(response.headers, self.request_id_header, rid_b)
         headers.append((_SERVED_BY, served_by.encode()))
         self.metrics.observe(route_name, served_by, response.status, time.perf_counter() - started)
+        if capture is not None and served_by != decision.primary:
+            capture.finish(None)  # fell back: both answers came from legacy, nothing to compare
+            capture = None
         await send({"type": "http.response.start", "status": response.status, "headers": headers})
         try:
             async for chunk in response.chunks():
                 if chunk:
+                    if capture is not None:
+                        capture.feed(chunk)
                     await send({"type": "http.response.body", "body": chunk, "more_body": True})
-        except UpstreamError as exc:
-            # Headers are gone already: all we can do is cut the response short, and say why in the log.
-            log.warning("request %s: %s; response cut short", rid, exc)
+        except BaseException as exc:
+            if capture is not None:
+                capture.finish(None)
+            if isinstance(exc, UpstreamError):
+                # Headers are gone already: all we can do is cut the response short, and say why in the log.
+                log.warning("request %s: %s; response cut short", rid, exc)
             raise
         finally:
             await response.aclose()
+        if capture is not None:
+            capture.finish(response.status, response.headers)
         await send({"type": "http.response.body", "body": b"", "more_body": False})
 
     async def _forward(self, decision, route_name, method, target, headers, body, replayable):

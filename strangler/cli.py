@@ -2,11 +2,12 @@
 
 import typer
 
-from . import routes
+from . import parity, routes
 
 app = typer.Typer(help="Strangler-fig migration toolkit: route flags, parity, sync and playbooks.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
 app.add_typer(routes.app, name="routes")
+app.add_typer(parity.app, name="parity")
 
 
 def main() -> None:

@@ -34,3 +34,45 @@ flag_events = Table(
     Column("before", Text, nullable=False),   # JSON of the flag before ("null" when unset)
     Column("after", Text, nullable=False),
 )
+
+# -- parity (shadow comparisons) ---------------------------------------------------------------------
+# Counts per route and minute bucket, so reports and gates can ask "over the last hour" from any process.
+parity_counts = Table(
+    "strangler_parity_counts", metadata,
+    Column("route", String(200), primary_key=True),
+    Column("bucket", Integer, primary_key=True),       # unix minute (epoch seconds // 60 * 60)
+    Column("outcome", String(16), primary_key=True),   # match | equivalent | mismatch | skipped | dropped | error
+    Column("count", Integer, nullable=False),
+)
+
+parity_paths = Table(
+    "strangler_parity_paths", metadata,
+    Column("route", String(200), primary_key=True),
+    Column("bucket", Integer, primary_key=True),
+    Column("path", String(500), primary_key=True),     # generalised: body.results[*].price
+    Column("kind", String(16), primary_key=True),
+    Column("count", Integer, nullable=False),
+)
+
+parity_samples = Table(
+    "strangler_parity_samples", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("route", String(200), nullable=False, index=True),
+    Column("signature", String(32), nullable=False, index=True),
+    Column("at", DateTime(timezone=True), nullable=False, index=True),
+    Column("verdict", String(16), nullable=False),
+    Column("method", String(10), nullable=False),
+    Column("target", Text, nullable=False),
+    Column("request", Text, nullable=False),    # JSON, redacted
+    Column("legacy", Text, nullable=False),     # JSON, redacted
+    Column("extracted", Text, nullable=False),  # JSON, redacted
+    Column("diff", Text, nullable=False),       # JSON
+)
+
+parity_noise = Table(
+    "strangler_parity_noise", metadata,
+    Column("route", String(200), primary_key=True),
+    Column("path", String(500), primary_key=True),
+    Column("count", Integer, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)

@@ -9,6 +9,7 @@ import os
 from urllib.parse import parse_qs
 
 NAME = os.environ.get("ECHO_NAME", "echo")
+SEEN: dict[str, int] = {}   # requests seen per method; GET /_echo/stats reads it
 
 
 async def app(scope, receive, send):
@@ -24,6 +25,12 @@ async def app(scope, receive, send):
         body += message.get("body", b"")
         if not message.get("more_body"):
             break
+    if scope["path"] == "/_echo/stats":
+        payload = json.dumps(SEEN).encode()
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]})
+        await send({"type": "http.response.body", "body": payload})
+        return
+    SEEN[scope["method"]] = SEEN.get(scope["method"], 0) + 1
     query = parse_qs(scope["query_string"].decode())
     if query.get("on", [NAME])[0] != NAME:
         query = {}

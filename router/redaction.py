@@ -1,0 +1,46 @@
+"""Redaction before anything about a request or response is written down: credentials and configured
+personal fields never reach the parity store. Pure functions over plain values."""
+
+import hashlib
+import json
+from urllib.parse import parse_qsl, urlencode
+
+REDACTED = "[redacted]"
+SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key", "x-csrftoken"})
+SECRET_FIELDS = frozenset({"token", "key", "password", "secret", "authorization", "api_key", "access_token",
+                           "refresh_token", "csrfmiddlewaretoken", "sessionid", "csrftoken"})
+BODY_TEXT_LIMIT = 64 * 1024
+
+
+class Redactor:
+    def __init__(self, personal_fields=()):
+        self.fields = SECRET_FIELDS | {f.lower() for f in personal_fields}
+
+    def headers(self, headers) -> list[list[str]]:
+        return [[name, REDACTED if name.lower() in SECRET_HEADERS or name.lower().startswith("x-strangler-") else value]
+                for name, value in headers]
+
+    def target(self, target: str) -> str:
+        path, sep, query = target.partition("?")
+        if not sep:
+            return target
+        pairs = [(k, REDACTED if k.lower() in self.fields else v) for k, v in parse_qsl(query, keep_blank_values=True)]
+        return path + "?" + urlencode(pairs, safe="[]")
+
+    def value(self, value):
+        if isinstance(value, dict):
+            return {k: (REDACTED if k.lower() in self.fields else self.value(v)) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.value(v) for v in value]
+        return value
+
+    def body(self, body: bytes) -> dict:
+        """JSON bodies redacted field by field; anything else only as a hash and a length."""
+        summary = {"length": len(body), "sha256": hashlib.sha256(body).hexdigest()}
+        if not body or len(body) > BODY_TEXT_LIMIT:
+            return summary
+        try:
+            parsed = json.loads(body)
+        except (ValueError, UnicodeDecodeError):
+            return summary
+        return {**summary, "json": self.value(parsed)}

@@ -1,0 +1,96 @@
+"""`strangler parity report | show`: what shadow traffic found, from the control store."""
+
+import json
+import re
+import time
+from typing import Annotated
+
+import typer
+from rich.columns import Columns
+from rich.panel import Panel
+from rich.syntax import Syntax
+from rich.table import Table
+
+from router.store.parity import ParityStore
+
+from . import exits
+from .console import fail, out, print_json
+from .routes import StoreOpt, _store
+
+app = typer.Typer(help="Parity of legacy and extracted answers: reports and samples of differences.", no_args_is_help=True)
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table")]
+_DURATION = re.compile(r"^(\d+(?:\.\d+)?)([smhd])$")
+_UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(text: str) -> float:
+    """'90s', '15m', '1h', '7d' -> seconds; a clear error for anything else."""
+    found = _DURATION.match(text.strip())
+    if not found:
+        raise ValueError(f"--since {text!r}: expected a number and a unit, e.g. 30m, 1h, 7d")
+    return float(found.group(1)) * _UNIT[found.group(2)]
+
+
+@app.command("report")
+def report(
+    route: Annotated[str | None, typer.Option("--route", help="Only this route")] = None,
+    since: Annotated[str, typer.Option("--since", help="Window, e.g. 15m, 1h, 7d")] = "1h",
+    store: StoreOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Per route: comparisons, parity rate, the paths that differ most, learned noise."""
+    try:
+        window = parse_duration(since)
+    except ValueError as exc:
+        raise fail(str(exc), exits.BAD_INPUT) from exc
+    parity = ParityStore(_store(store))
+    rows = parity.summary(since=time.time() - window, route=route)
+    if as_json:
+        return print_json({"since": since, "routes": [r.as_dict() for r in rows]})
+    table = Table(title=f"Parity over the last {since}")
+    for column in ("route", "compared", "parity", "mismatch", "equivalent", "skipped", "dropped", "errors", "top differing paths", "noise"):
+        table.add_column(column)
+    for r in rows:
+        rate = "—" if r.parity_rate is None else f"{r.parity_rate * 100:.2f} %"
+        paths = "\n".join(f"{p} ({k}) ×{n}" for p, k, n in r.top_paths) or "—"
+        noise = "\n".join(f"{p} ×{n}" for p, n in r.noise) or "—"
+        table.add_row(r.route, str(r.compared), rate, str(r.counts["mismatch"]), str(r.counts["equivalent"]),
+                      str(r.counts["skipped"]), str(r.counts["dropped"]), str(r.counts["error"]), paths, noise)
+    out.print(table)
+    if not rows:
+        out.print("No shadow comparisons in this window: is a route in shadow mode?", style="dim")
+    else:
+        samples = parity.samples(route=route, limit=5)
+        if samples:
+            out.print("Recent samples: " + ", ".join(f"#{s['id']} {s['route']} ({s['verdict']})" for s in samples)
+                      + "  → strangler parity show ID", style="dim")
+
+
+@app.command("show")
+def show(
+    sample_id: Annotated[int, typer.Argument(help="A sample id from `strangler parity report`")],
+    store: StoreOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """One recorded difference: the request, both answers side by side, and the differences."""
+    sample = ParityStore(_store(store)).sample(sample_id)
+    if sample is None:
+        raise fail(f"no parity sample {sample_id} (samples are kept per difference signature, within the retention)", exits.REFUSED)
+    if as_json:
+        return print_json(sample)
+    out.print(f"[bold]#{sample['id']}[/] {sample['route']}  {sample['method']} {sample['target']}  "
+              f"verdict {sample['verdict']}  at {sample['at']}")
+    sides = []
+    for side in ("legacy", "extracted"):
+        answer = sample[side]
+        body = answer["body"].get("json", f"(not JSON: {answer['body']['length']} bytes, sha256 {answer['body']['sha256'][:16]}…)")
+        text = json.dumps(body, indent=2, sort_keys=True) if not isinstance(body, str) else body
+        sides.append(Panel(Syntax(text, "json", word_wrap=True), title=f"{side}: {answer['status']}"))
+    out.print(Columns(sides, equal=True, expand=True))
+    table = Table(title="Differences")
+    for column in ("kind", "path", "legacy", "extracted", "class"):
+        table.add_column(column)
+    diff = sample["diff"]
+    for d in [*diff.get("differences", []), *diff.get("equivalences", [])]:
+        table.add_row(d["kind"], d["path"], json.dumps(d.get("legacy")), json.dumps(d.get("extracted")), d.get("equivalence") or "regression")
+    out.print(table)
