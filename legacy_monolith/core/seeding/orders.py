@@ -33,7 +33,7 @@ NOTES = (
 )
 
 
-class Counter:
+class IdSequence:
     """Hands out consecutive primary keys."""
 
     def __init__(self, start: int = 1):
@@ -70,8 +70,8 @@ class OrderFactory:
     def __init__(self, rng, *, catalog: Catalog, people: People, ledger: StockLedger, admin_id: int,
                  first_movement_id: int):
         self.rng, self.catalog, self.people, self.ledger, self.admin_id = rng, catalog, people, ledger, admin_id
-        self.ids = {name: Counter() for name in ("order", "line", "reservation", "shipment", "event", "loyalty")}
-        self.ids["movement"] = Counter(first_movement_id)
+        self.ids = {name: IdSequence() for name in ("order", "line", "reservation", "shipment", "event", "loyalty")}
+        self.ids["movement"] = IdSequence(first_movement_id)
         self.shipping = ShipmentFactory(rng)
         self.loyalty = LoyaltyBook()
         self.city = {warehouse.id: warehouse.city for warehouse in ledger.warehouses}

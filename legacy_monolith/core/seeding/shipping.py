@@ -46,8 +46,9 @@ class ShipmentFactory:
             ]
         last_status, last_at = steps[-1][0], steps[-1][1]
         shipment = ShipmentRow(
-            id=shipment_id, order_id=order_id, carrier=carrier, tracking_number=self.tracking_number(carrier, shipment_id),
-            status=last_status, created_at=times["label"], updated_at=last_at,
+            id=shipment_id, order_id=order_id, carrier=carrier,
+            tracking_number=self.tracking_number(carrier, shipment_id), status=last_status,
+            created_at=times["label"], updated_at=last_at,
         )
         events = [
             TrackingEventRow(

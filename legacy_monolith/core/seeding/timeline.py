@@ -1,8 +1,9 @@
 """When orders were created, which state they reached, and when each lifecycle step happened.
 
 Older orders have mostly been delivered; recent ones are still in flight, but any state can occur in
-any month (an old order may still wait for payment). Steps follow the allowed transitions (draft -> placed -> paid -> shipped -> delivered,
-cancel from draft, placed or paid) and all of them lie before the anchor.
+any month (an old order may still wait for payment). Steps follow the allowed transitions
+(draft -> placed -> paid -> shipped -> delivered; cancel from draft, placed or paid) and all of them
+lie before the anchor.
 """
 
 from datetime import datetime, timedelta
