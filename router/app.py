@@ -4,7 +4,8 @@
 
 Environment: STRANGLER_CONFIG (default strangler.yaml), STRANGLER_STORE_URL (default
 sqlite:///var/control.sqlite3), STRANGLER_ADMIN_TOKEN (or the variable the config names),
-STRANGLER_TRANSPORT (aiohttp | httpx).
+STRANGLER_TRANSPORT (aiohttp | httpx), STRANGLER_SHADOW_SECRET (signs rollback markers for mirrored
+writes; without it no write is ever mirrored with rollback).
 """
 
 import logging
@@ -15,7 +16,11 @@ from router.config import load_config
 from router.matching import RouteTable
 from router.metrics import RouterMetrics
 from router.proxy import Proxy
+from router.recorder import ParityRecorder
+from router.redaction import Redactor
+from router.shadow import ShadowRunner
 from router.store import ControlStore
+from router.store.parity import ParityStore
 from router.transport import create_transport
 from router.watcher import FlagWatcher, SnapshotHolder
 
@@ -31,9 +36,16 @@ class RouterApp:
         self.watcher = FlagWatcher(store, self.holder, self.metrics, poll_interval=config.router.flag_poll_interval)
         self.transport = create_transport(transport_name, config.upstreams)
         token = admin_token_from_env(config)
+        settings = config.router
+        self.parity = ParityStore(store, settings.parity_samples_per_signature, settings.parity_retention_days)
+        self.recorder = ParityRecorder(self.parity, self.metrics)
+        secret = os.environ.get("STRANGLER_SHADOW_SECRET")
+        self.shadow = ShadowRunner(config, self.transport, self.metrics, self.recorder, Redactor(settings.redact_fields),
+                                   secret.encode() if secret else None, noise_source=self.parity.noise_paths)
         self.proxy = Proxy(config, RouteTable(config.routes), self.holder, self.transport, self.metrics, token,
-                           breaker_threshold=config.router.breaker_failures, breaker_cooldown=config.router.breaker_cooldown)
-        self.admin = AdminApi(config, store, self.holder, self.watcher, self.proxy, self.metrics, token)
+                           breaker_threshold=settings.breaker_failures, breaker_cooldown=settings.breaker_cooldown,
+                           shadow=self.shadow)
+        self.admin = AdminApi(config, store, self.holder, self.watcher, self.proxy, self.metrics, token, self.parity)
 
     async def __call__(self, scope, receive, send) -> None:
         kind = scope["type"]
@@ -54,10 +66,13 @@ class RouterApp:
             log.warning("control store not reachable at startup: %s", exc)
         self.watcher.refresh()
         self.watcher.start()
+        self.recorder.start()
         await self.transport.start()
 
     async def shutdown(self) -> None:
+        await self.shadow.drain()
         self.watcher.stop()
+        self.recorder.stop()
         await self.transport.close()
         self.store.close()
 

@@ -3,35 +3,40 @@ personal fields never reach the parity store. Pure functions over plain values."
 
 import hashlib
 import json
-from urllib.parse import parse_qsl, urlencode
+import re
 
 REDACTED = "[redacted]"
 SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key", "x-csrftoken"})
 SECRET_FIELDS = frozenset({"token", "key", "password", "secret", "authorization", "api_key", "access_token",
-                           "refresh_token", "csrfmiddlewaretoken", "sessionid", "csrftoken"})
+                           "refresh_token", "csrfmiddlewaretoken", "sessionid", "csrftoken", "cookie", "set-cookie",
+                           "proxy-authorization", "x-api-key"})
 BODY_TEXT_LIMIT = 64 * 1024
 
 
 class Redactor:
     def __init__(self, personal_fields=()):
         self.fields = SECRET_FIELDS | {f.lower() for f in personal_fields}
+        # name=value pairs inside strings: query strings, links (DRF's next/previous), cookie headers.
+        names = "|".join(sorted((re.escape(f) for f in self.fields), key=len, reverse=True))
+        self._pairs = re.compile(rf"(?i)(^|[?&;\s])({names})=([^&#;\s]*)")
 
     def headers(self, headers) -> list[list[str]]:
-        return [[name, REDACTED if name.lower() in SECRET_HEADERS or name.lower().startswith("x-strangler-") else value]
+        return [[name, REDACTED if name.lower() in SECRET_HEADERS or name.lower().startswith("x-strangler-") else self.text(value)]
                 for name, value in headers]
 
     def target(self, target: str) -> str:
-        path, sep, query = target.partition("?")
-        if not sep:
-            return target
-        pairs = [(k, REDACTED if k.lower() in self.fields else v) for k, v in parse_qsl(query, keep_blank_values=True)]
-        return path + "?" + urlencode(pairs, safe="[]")
+        return self.text(target)
+
+    def text(self, value: str) -> str:
+        return self._pairs.sub(rf"\1\2={REDACTED}", value) if "=" in value else value
 
     def value(self, value):
         if isinstance(value, dict):
             return {k: (REDACTED if k.lower() in self.fields else self.value(v)) for k, v in value.items()}
         if isinstance(value, list):
             return [self.value(v) for v in value]
+        if isinstance(value, str):
+            return self.text(value)
         return value
 
     def body(self, body: bytes) -> dict:
