@@ -28,6 +28,8 @@ from urllib.parse import urlsplit
 import yaml
 
 from router.matching import pattern_shape
+from router.parity.rules import _MISSING as _PARITY_MISSING
+from router.parity.rules import ParityRulesError, parse_rules
 
 CONFIG_VERSION = 1
 LEGACY = "legacy"
@@ -329,6 +331,11 @@ class _Parser:
             parity = _or(m.get("parity"), {})
             if not isinstance(parity, Mapping):
                 raise self.error(f"{key}.parity", "a mapping of parity rules", parity)
+            try:
+                parse_rules(parity, where=key)  # validated here, so a bad rule stops start-up naming the file
+            except ParityRulesError as exc:
+                raise self.error(exc.key, exc.expected, *(() if exc.got is _PARITY_MISSING else (exc.got,)),
+                                 problem=exc.problem) from None
             routes.append(Route(name, group, methods, path, policy, _freeze(parity)))
         return tuple(routes)
 

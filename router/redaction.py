@@ -6,7 +6,8 @@ import json
 import re
 
 REDACTED = "[redacted]"
-SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key", "x-csrftoken"})
+SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key", "x-csrftoken",
+                            "x-strangler-shadow", "x-strangler-identity", "x-strangler-token"})
 SECRET_FIELDS = frozenset({"token", "key", "password", "secret", "authorization", "api_key", "access_token",
                            "refresh_token", "csrfmiddlewaretoken", "sessionid", "csrftoken", "cookie", "set-cookie",
                            "proxy-authorization", "x-api-key"})
@@ -21,7 +22,7 @@ class Redactor:
         self._pairs = re.compile(rf"(?i)(^|[?&;\s])({names})=([^&#;\s]*)")
 
     def headers(self, headers) -> list[list[str]]:
-        return [[name, REDACTED if name.lower() in SECRET_HEADERS or name.lower().startswith("x-strangler-") else self.text(value)]
+        return [[name, REDACTED if name.lower() in SECRET_HEADERS else self.text(value)]
                 for name, value in headers]
 
     def target(self, target: str) -> str:

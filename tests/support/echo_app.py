@@ -6,6 +6,7 @@ of that name does so (the same request reaches both sides in a fallback). Run:
 import asyncio
 import json
 import os
+import uuid
 from urllib.parse import parse_qs
 
 NAME = os.environ.get("ECHO_NAME", "echo")
@@ -38,6 +39,8 @@ async def app(scope, receive, send):
         await asyncio.sleep(float(query["sleep"][0]))
     status = int(query.get("status", ["200"])[0])
     payload = json.dumps({
+        # ?nonce=1 adds a value that differs on every call: what noise learning must recognise.
+        **({"nonce": uuid.uuid4().hex} if "nonce" in query else {}),
         "side": NAME, "method": scope["method"], "path": scope["path"], "query": scope["query_string"].decode(),
         "headers": {k.decode(): v.decode("latin-1") for k, v in scope["headers"]}, "body_length": len(body),
     }).encode()

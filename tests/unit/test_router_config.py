@@ -358,13 +358,13 @@ def test_methods_are_upper_cased_and_get_implies_head():
 
 
 def test_route_defaults_and_parity_is_deeply_frozen():
-    rules = {"ignore_paths": ["results[*].updated_at"], "unordered": {"results": "id"}}
+    rules = {"ignore_paths": ["body.results[*].updated_at"], "unordered": {"body.results": "id"}}
     config = parse_config(with_route(0, parity=rules, write_policy="rollback"))
     route = config.route("stock.list")
 
     assert route.write_policy == "rollback" and config.route("stock.detail").write_policy == "skip"
     assert isinstance(route.parity, MappingProxyType) and isinstance(route.parity["unordered"], MappingProxyType)
-    assert route.parity["ignore_paths"] == ("results[*].updated_at",)
+    assert route.parity["ignore_paths"] == ("body.results[*].updated_at",)
     with pytest.raises(TypeError):
         route.parity["unordered"]["x"] = "y"
     assert config.route("stock.detail").parity == {}
@@ -441,3 +441,11 @@ def test_the_pure_core_imports_neither_the_monolith_nor_the_services_nor_django(
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True).stdout
 
     assert out.strip() == "[]"
+
+
+def test_bad_parity_rules_stop_the_config_naming_the_route_key():
+    with pytest.raises(ConfigError) as info:
+        parse_config(with_route(0, parity={"ignore_paths": ["results[*].x"]}))
+    assert "routes[0].parity.ignore_paths[0]" in str(info.value)
+    with pytest.raises(ConfigError, match="routes\\[0\\].parity"):
+        parse_config(with_route(0, parity={"ignroe_paths": []}))
