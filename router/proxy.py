@@ -190,6 +190,12 @@ class Proxy:
             capture.finish(None)  # fell back: both answers came from legacy, nothing to compare
             capture = None
         await send({"type": "http.response.start", "status": response.status, "headers": headers})
+        if response.body is not None:  # read whole already: one send, nothing to close
+            if capture is not None:
+                capture.feed(response.body)
+                capture.finish(response.status, response.headers)
+            await send({"type": "http.response.body", "body": response.body, "more_body": False})
+            return
         try:
             async for chunk in response.chunks():
                 if chunk:

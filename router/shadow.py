@@ -137,6 +137,11 @@ class ShadowRunner:
 
     async def _fetch(self, upstream, method, target, headers, body) -> Exchange | None:
         response = await self.transport.send(upstream, method, target, headers, body)
+        if response.body is not None:
+            if len(response.body) > self.cap:
+                return None
+            return Exchange(response.status, tuple((k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in response.headers),
+                            response.body)
         parts, size = [], 0
         try:
             async for chunk in response.chunks():

@@ -28,7 +28,7 @@ from typing import Any
 from router.parity.equivalence import ERROR_BODY, error_messages, scalar_equivalence
 from router.parity.exchange import Exchange, is_json, normalise_content_type
 from router.parity.matcher import DEAD, IGNORE, NO_RULE, PathMatcher
-from router.parity.paths import ItemKey, generalise, render
+from router.parity.paths import ItemKey, render_with_shape
 from router.parity.result import ABSENT, Difference, DiffKind, DiffResult, Verdict
 from router.parity.rules import ParityRules
 
@@ -126,22 +126,20 @@ class _Walk:
 
     def body(self, legacy: Exchange, extracted: Exchange) -> None:
         state = self.matcher.step(self.matcher.start, "body")
-        if state and self.infos[state].hide:
-            self.hidden(state)  # the bytes differ; whether the values do is not worth a parse
-            return
         a, b = _parse(legacy), _parse(extracted)
         if a is not _NOT_JSON and b is not _NOT_JSON:
-            if a == b:  # exact (see the module docstring): same data, other spelling
-                return
             mark = self.mark()
             try:
-                self.value(a, b, ("body",), state)
-            except RecursionError:  # deeper than the walk can go: compare the bytes instead
-                self.rollback(mark)
-            else:
-                self.error_bodies(a, b, legacy.status, extracted.status, mark)
+                if a != b:  # exact (see the module docstring): equal is the same data, other spelling
+                    self.value(a, b, ("body",), state)
+                    self.error_bodies(a, b, legacy.status, extracted.status, mark)
                 return
-        self.record(CHANGED, ("body",), _bytes_summary(legacy.body), _bytes_summary(extracted.body))
+            except RecursionError:  # nested deeper than the walk can go: judge by the bytes
+                self.rollback(mark)
+        if state and self.infos[state].hide:
+            self.hidden(state)
+        else:
+            self.record(CHANGED, ("body",), _bytes_summary(legacy.body), _bytes_summary(extracted.body))
 
     def error_bodies(self, a: Any, b: Any, legacy_status: int, extracted_status: int, mark: tuple[int, ...]) -> None:
         """Same error, other shape: all body differences become one `error_body` equivalence."""
@@ -348,8 +346,16 @@ class _Walk:
 
 
 def _difference(record: _Record) -> Difference:
-    kind, path, a, b, equivalence = record
-    return Difference(kind, render(path), _plain(a), _plain(b), equivalence, render(generalise(path)))
+    kind, parts, a, b, equivalence = record
+    path, pattern = render_with_shape(parts)
+    return Difference(kind, path, _shown(a), _shown(b), equivalence, pattern)
+
+
+def _shown(value: Any) -> Any:
+    try:
+        return _plain(value)
+    except RecursionError:  # a MISSING/EXTRA subtree nested deeper than Python recurses
+        return "<nested too deep to show>"
 
 
 def _bytes_summary(body: bytes) -> dict[str, object]:

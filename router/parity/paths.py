@@ -74,25 +74,36 @@ Segment = str | int | ItemKey | Wildcard
 
 def render(parts: tuple[Segment, ...]) -> str:
     """The text of a path or pattern; `parse_path(render(p)) == p`."""
-    out: list[str] = []
+    return "".join([_segment(part, i) for i, part in enumerate(parts)])
+
+
+def render_with_shape(parts: tuple[Segment, ...]) -> tuple[str, str]:
+    """`render(parts)` and `render(generalise(parts))` in one pass: what each reported difference needs."""
+    path: list[str] = []
+    shape: list[str] = []
     for i, part in enumerate(parts):
-        if type(part) is str:
-            text = _KEY_TEXT.get(part)
-            if text is None:
-                text = "." + part if _NAME.fullmatch(part) else f"[{_json(part)}]"
-                if len(_KEY_TEXT) < _KEY_TEXT_MAX:
-                    _KEY_TEXT[part] = text
-            out.append(text[1:] if i == 0 and text[0] == "." else text)
-        elif type(part) is int:
-            out.append(f"[{part}]")
-        elif type(part) is ItemKey:
-            name = part.field if _NAME.fullmatch(part.field) else _json(part.field)
-            out.append(f"[{name}={part.value}]")
-        elif part is ANY_INDEX:
-            out.append("[*]")
-        else:  # `*` and `**` read as keys
-            out.append(part.symbol if i == 0 else "." + part.symbol)
-    return "".join(out)
+        text = _segment(part, i)
+        path.append(text)
+        shape.append("[*]" if type(part) is int or type(part) is ItemKey else text)
+    return "".join(path), "".join(shape)
+
+
+def _segment(part: Segment, i: int) -> str:
+    if type(part) is str:
+        text = _KEY_TEXT.get(part)
+        if text is None:
+            text = "." + part if _NAME.fullmatch(part) else f"[{_json(part)}]"
+            if len(_KEY_TEXT) < _KEY_TEXT_MAX:
+                _KEY_TEXT[part] = text
+        return text[1:] if i == 0 and text[0] == "." else text
+    if type(part) is int:
+        return f"[{part}]"
+    if type(part) is ItemKey:
+        name = part.field if _NAME.fullmatch(part.field) else _json(part.field)
+        return f"[{name}={part.value}]"
+    if part is ANY_INDEX:
+        return "[*]"
+    return part.symbol if i == 0 else "." + part.symbol  # `*` and `**` read as keys
 
 
 def generalise(parts: tuple[Segment, ...]) -> tuple[Segment, ...]:

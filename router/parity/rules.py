@@ -12,6 +12,8 @@ a comparison never parses a pattern. Every mistake becomes a `ParityRulesError` 
       equivalences: [instant, decimal]                  # accepted classes (default: all four)
       noise_paths: [body.request_id]                    # learned noise: hidden, counted apart
       max_body_bytes: 1000000                           # larger bodies are not compared (SKIPPED)
+
+(In YAML, quote a pattern that starts with `*`: `"**.etag"`; a bare `*` starts an alias.)
 """
 
 from __future__ import annotations
@@ -100,8 +102,8 @@ def parse_rules(mapping: Mapping[str, Any] | None, *, where: str = "") -> Parity
     values: dict[str, Any] = {}
     for name in ("ignore_paths", "noise_paths"):
         if name in mapping:
-            values[name] = tuple(_pattern(item, f"{base}.{name}[{i}]")
-                                 for i, item in enumerate(_list(mapping[name], f"{base}.{name}", "a list of path patterns")))
+            items = _list(mapping[name], f"{base}.{name}", "a list of path patterns")
+            values[name] = tuple(_pattern(item, f"{base}.{name}[{i}]") for i, item in enumerate(items))
     if "unordered" in mapping:
         values["unordered"] = _unordered(mapping["unordered"], f"{base}.unordered")
     if "headers" in mapping:

@@ -7,7 +7,7 @@ from yarl import URL
 
 from router.errors import UpstreamConnectError, UpstreamTimeout
 
-from .base import Body, Transport, UpstreamResponse
+from .base import WHOLE_BODY_LIMIT, Body, Transport, UpstreamResponse
 
 # aiohttp adds these unless told not to; a transparent proxy sends only what the client sent.
 _SKIP_AUTO = frozenset({"User-Agent", "Accept", "Accept-Encoding", "Content-Type"})
@@ -50,6 +50,15 @@ class AiohttpTransport(Transport):
             raise UpstreamTimeout(upstream, "no response within the read timeout") from exc
         except aiohttp.ClientError as exc:
             raise UpstreamConnectError(upstream, f"{exc.__class__.__name__}: {exc}") from exc
+        length = response.content_length
+        if length is not None and length <= WHOLE_BODY_LIMIT and method != "HEAD":
+            try:
+                body = await response.read()
+            except (asyncio.TimeoutError, aiohttp.ServerTimeoutError) as exc:
+                raise UpstreamTimeout(upstream, "the response body stalled past the read timeout") from exc
+            except aiohttp.ClientError as exc:
+                raise UpstreamConnectError(upstream, f"the response body broke off ({exc.__class__.__name__})") from exc
+            return UpstreamResponse(response.status, list(response.raw_headers), body=body)
         return UpstreamResponse(response.status, list(response.raw_headers), _chunks(upstream, response), response.release)
 
 

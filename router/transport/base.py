@@ -8,16 +8,24 @@ from dataclasses import dataclass, field
 Body = bytes | AsyncIterator[bytes] | None
 
 
+# Responses announcing at most this many bytes are read whole: one ASGI send instead of a stream.
+WHOLE_BODY_LIMIT = 256 * 1024
+
+
 @dataclass(slots=True)
 class UpstreamResponse:
-    """Status and raw headers at once; the body is pulled chunk by chunk, then the response closed."""
+    """Status and raw headers at once; the body either already read whole (`body`, small responses
+    with a Content-Length) or pulled chunk by chunk, then the response closed."""
 
     status: int
     headers: list[tuple[bytes, bytes]]
-    _chunks: AsyncIterator[bytes] = field(repr=False)
+    _chunks: AsyncIterator[bytes] | None = field(repr=False, default=None)
     _close: object = field(repr=False, default=None)
+    body: bytes | None = None
 
     def chunks(self) -> AsyncIterator[bytes]:
+        if self._chunks is None:
+            return _one(self.body or b"")
         return self._chunks
 
     async def aclose(self) -> None:
@@ -41,3 +49,7 @@ class Transport(ABC):
     @abstractmethod
     async def send(self, upstream: str, method: str, target: str, headers: list[tuple[str, str]], body: Body) -> UpstreamResponse:
         """Send `method target` (path and query, already encoded) with exactly these headers."""
+
+
+async def _one(body: bytes):
+    yield body
