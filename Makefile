@@ -40,3 +40,22 @@ schema: venv
 
 clean:
 	rm -rf $(VENV) var .pytest_cache
+
+# The router's overhead against no proxy, nginx and a naive aiohttp proxy; writes docs/benchmarks.md.
+.PHONY: bench-router
+bench-router: venv
+	$(BIN)/python bench/bench_router.py
+
+# mitmproxy for `strangler parity record`, in its own virtualenv: mitmproxy 11 pins h11<=0.14 and would
+# drag httpcore/h11 back in the project's (DESIGN.md §10); 11.0.2 is the last release for Python 3.11.
+MITM_VENV    := .venv-mitm
+MITMPROXY    := 11.0.2
+MITM_STAMP   := $(MITM_VENV)/.installed-mitmproxy-$(MITMPROXY)
+.PHONY: mitm-venv
+$(MITM_STAMP):
+	test -x $(MITM_VENV)/bin/python || $(PYTHON) -m venv $(MITM_VENV)
+	echo "*" > $(MITM_VENV)/.gitignore
+	$(MITM_VENV)/bin/python -m pip install -q "mitmproxy==$(MITMPROXY)"
+	touch $(MITM_STAMP)
+
+mitm-venv: $(MITM_STAMP)

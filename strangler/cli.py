@@ -3,6 +3,7 @@
 import typer
 
 from . import parity, routes
+from . import offline  # noqa: F401 -- registers `parity record | replay | export` on parity.app
 
 app = typer.Typer(help="Strangler-fig migration toolkit: route flags, parity, sync and playbooks.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
