@@ -9,16 +9,20 @@ from .base import Transport, UpstreamResponse
 
 
 def create_transport(name: str, upstreams) -> Transport:
-    """Build the transport named `aiohttp` or `httpx` for the given upstreams (no I/O until start())."""
+    """Build the transport named `raw`, `aiohttp` or `httpx` for the given upstreams (no I/O until start())."""
     if name == "aiohttp":
         from .aiohttp_transport import AiohttpTransport
 
         return AiohttpTransport(upstreams)
+    if name == "raw":
+        from .raw_transport import RawTransport
+
+        return RawTransport(upstreams)
     if name == "httpx":
         from .httpx_transport import HttpxTransport
 
         return HttpxTransport(upstreams)
-    raise ValueError(f"STRANGLER_TRANSPORT={name!r}: expected 'aiohttp' or 'httpx'")
+    raise ValueError(f"STRANGLER_TRANSPORT={name!r}: expected 'raw', 'aiohttp' or 'httpx'")
 
 
 __all__ = ["Transport", "UpstreamResponse", "create_transport"]
