@@ -28,7 +28,8 @@ TARGETS = [
 ]
 
 LABELS = {
-    "direct": "direct (no proxy)", "router": "router, aiohttp transport", "router_httpx": "router, httpx transport",
+    "direct": "direct (no proxy)", "router": "router, raw transport (default)", "router_aiohttp": "router, aiohttp transport",
+    "router_httpx": "router, httpx transport",
     "nginx": "nginx proxy_pass", "naive_aiohttp": "naive ASGI + aiohttp proxy",
 }
 
@@ -162,7 +163,7 @@ def _notes(results: dict) -> list[str]:
     if median_busy(tiny, "direct", 0) > 0.9:
         notes.append("‘direct’ against the tiny upstream is capped by core 0, which wrk and the upstream share; it "
                      "is a reference ceiling, not a target.")
-    for name in ("router", "router_httpx", "naive_aiohttp"):
+    for name in ("router", "router_aiohttp", "router_httpx", "naive_aiohttp"):
         if median_busy(tiny, name, 1) < 0.9:
             notes.append(f"{LABELS[name]} left core 1 {median_busy(tiny, name, 1):.0%} busy: it was not CPU-bound.")
     for section, label in ((tiny, "tiny upstream"), (mono, "monolith"), (results["latency"], "latency")):
@@ -268,7 +269,7 @@ fired is recorded in the JSON (`dispatch_late_ms`). Added latency = router − d
 {_throughput_table(results['tiny'])}
 
 Other ratios (same round, median and range): router/direct {_fmt_ratio(results['tiny']['ratios']['router/direct'])},
-router httpx/aiohttp {_fmt_ratio(results['tiny']['ratios']['router_httpx/router'])},
+router httpx/raw {_fmt_ratio(results['tiny']['ratios']['router_httpx/router'])}, router aiohttp/raw {_fmt_ratio(results['tiny']['ratios']['router_aiohttp/router'])},
 naive/nginx {_fmt_ratio(results['tiny']['ratios']['naive_aiohttp/nginx'])}, nginx/direct {_fmt_ratio(results['tiny']['ratios']['nginx/direct'])}.
 
 ### Throughput: the monolith's product list (gunicorn, 1 sync worker)

@@ -275,7 +275,7 @@ def run(args) -> dict:
     workdir = args.workdir
     body = tiny_body()
     ports = {name: free_port() for name in (
-        "upstream", "router", "router_httpx", "nginx", "naive", "gunicorn", "router_mono", "nginx_mono")}
+        "upstream", "router", "router_aiohttp", "router_httpx", "nginx", "naive", "gunicorn", "router_mono", "nginx_mono")}
     py = sys.executable
     started = time.monotonic()
     source, source_label = router_source(args.router_ref, workdir)
@@ -294,9 +294,10 @@ def run(args) -> dict:
         up_url = f"http://127.0.0.1:{ports['upstream']}"
         mono_url = f"http://127.0.0.1:{ports['gunicorn']}"
         routers = {
-            "router": ("aiohttp", up_url, ports["router"]),
+            "router": ("raw", up_url, ports["router"]),
+            "router_aiohttp": ("aiohttp", up_url, ports["router_aiohttp"]),
             "router_httpx": ("httpx", up_url, ports["router_httpx"]),
-            "router_mono": ("aiohttp", mono_url, ports["router_mono"]),
+            "router_mono": ("raw", mono_url, ports["router_mono"]),
         }
         handles = {"direct": upstream, "gunicorn": gunicorn}
         logs = {"direct": up_log, "gunicorn": gun_log}
@@ -313,6 +314,7 @@ def run(args) -> dict:
         tiny = {
             "direct": (f"{up_url}{TINY_PATH}", None),
             "router": (f"http://127.0.0.1:{ports['router']}{TINY_PATH}", handles["router"].pid),
+            "router_aiohttp": (f"http://127.0.0.1:{ports['router_aiohttp']}{TINY_PATH}", handles["router_aiohttp"].pid),
             "router_httpx": (f"http://127.0.0.1:{ports['router_httpx']}{TINY_PATH}", handles["router_httpx"].pid),
             "nginx": (f"http://127.0.0.1:{ports['nginx']}{TINY_PATH}", handles["nginx"].pid),
             "naive_aiohttp": (f"http://127.0.0.1:{ports['naive']}{TINY_PATH}", handles["naive"].pid),
@@ -324,7 +326,7 @@ def run(args) -> dict:
             "nginx": (f"http://127.0.0.1:{ports['nginx_mono']}{PRODUCTS_PATH}", handles["nginx"].pid),
         }
         # Every configuration must answer 200 with the same body before anything is timed.
-        owner = {"direct": "direct", "router": "router", "router_httpx": "router_httpx", "nginx": "nginx",
+        owner = {"direct": "direct", "router": "router", "router_aiohttp": "router_aiohttp", "router_httpx": "router_httpx", "nginx": "nginx",
                  "naive_aiohttp": "naive"}
         for name, (url, _) in tiny.items():
             got = wait_http(url, 30, proc=handles[owner[name]], log=logs[owner[name]])
@@ -370,6 +372,7 @@ def run(args) -> dict:
             "router/nginx": ratio(tiny_rounds, "router", "nginx"),
             "router/direct": ratio(tiny_rounds, "router", "direct"),
             "router_httpx/router": ratio(tiny_rounds, "router_httpx", "router"),
+            "router_aiohttp/router": ratio(tiny_rounds, "router_aiohttp", "router"),
             "nginx/direct": ratio(tiny_rounds, "nginx", "direct"),
             "naive_aiohttp/nginx": ratio(tiny_rounds, "naive_aiohttp", "nginx"),
         }},

@@ -4,7 +4,7 @@
 
 Environment: STRANGLER_CONFIG (default strangler.yaml), STRANGLER_STORE_URL (default
 sqlite:///var/control.sqlite3), STRANGLER_ADMIN_TOKEN (or the variable the config names),
-STRANGLER_TRANSPORT (aiohttp | httpx), STRANGLER_SHADOW_SECRET (signs rollback markers for mirrored
+STRANGLER_TRANSPORT (raw | aiohttp | httpx; raw by default, chosen by measurement), STRANGLER_SHADOW_SECRET (signs rollback markers for mirrored
 writes; without it no write is ever mirrored with rollback).
 """
 
@@ -28,7 +28,7 @@ log = logging.getLogger("strangler.router")
 
 
 class RouterApp:
-    def __init__(self, config, store: ControlStore, transport_name: str = "aiohttp"):
+    def __init__(self, config, store: ControlStore, transport_name: str = "raw"):
         self.config = config
         self.store = store
         self.metrics = RouterMetrics()
@@ -94,4 +94,4 @@ class RouterApp:
 
 def create_app(config_path: str | None = None, store_url: str | None = None, transport: str | None = None) -> RouterApp:
     config = load_config(config_path or os.environ.get("STRANGLER_CONFIG", "strangler.yaml"))
-    return RouterApp(config, ControlStore(store_url), transport or os.environ.get("STRANGLER_TRANSPORT", "aiohttp"))
+    return RouterApp(config, ControlStore(store_url), transport or os.environ.get("STRANGLER_TRANSPORT", "raw"))
