@@ -59,3 +59,9 @@ $(MITM_STAMP):
 	touch $(MITM_STAMP)
 
 mitm-venv: $(MITM_STAMP)
+
+# Shadow traffic's cost to latency: the inventory group on legacy vs in shadow at 100 %, 300 req/s, open loop;
+# writes its own section of docs/benchmarks.md.
+.PHONY: bench-shadow
+bench-shadow: venv
+	$(BIN)/python bench/bench_shadow.py

@@ -25,7 +25,7 @@ parity counts the recorder wrote from /_strangler/api/parity at the end.
 A full run of the default configuration writes var/bench/shadow.json and the `bench-shadow` section of
 docs/benchmarks.md (only between its markers; the hand-written analysis between `bench-shadow-analysis`
 markers is kept). --quick writes var/bench/shadow-quick.json, the experiments (--same-body, another
---transport, --router-ref) var/bench/shadow-experiment.json; neither touches docs/.
+--transport) var/bench/shadow-experiment.json; neither touches docs/.
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from importlib import metadata
 from pathlib import Path
 
 import bench_router
@@ -276,6 +277,13 @@ def log_tail(log: Path) -> str:
 
 # --- reporting ---------------------------------------------------------------------------------------
 
+def _version(dist: str) -> str:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return "?"
+
+
 def _fmt_counters(counters: dict[str, int]) -> str:
     return ", ".join(f"`{k}` {v:,}" for k, v in counters.items()) or "none"
 
@@ -315,6 +323,9 @@ def write_markdown(results: dict, path: Path) -> None:
         notes.append("No round had both runs undisturbed: the ratio uses every round and is less reliable.")
     if s["shadow_counters_in_legacy_runs"]:
         notes.append(f"Shadow counters moved during legacy runs: {_fmt_counters(s['shadow_counters_in_legacy_runs'])}.")
+    extracted_answer = ("the same document with one price changed. Every comparison is\n  therefore a mismatch, and "
+                        "the router builds, redacts and records a sample for each: the worst case"
+                        if st["extracted_differs"] else "the very same bytes (every comparison a match)")
     section = f"""{SECTION_BEGIN}
 <!-- Written by `make bench-shadow` (bench/bench_shadow.py): regenerated on each full run, except the
      analysis between its own markers, which is kept. Edit only there. -->
@@ -324,10 +335,10 @@ def write_markdown(results: dict, path: Path) -> None:
 Last full run: {results['generated_at']} ({results['elapsed_s']:.0f} s); router under test: {results['router_under_test']}.
 Raw figures: `var/bench/shadow.json`.
 
-**Target: p99 with the group in shadow at 100 % within 10 % of legacy (ratio ≤ {t['threshold']:.2f}) —
-measured {t['value']:.2f} ({r['p99']['min']:.2f}–{r['p99']['max']:.2f}; per round {per_round}): {'met' if t['met'] else '**missed**'}.**
-p50 ratio {r['p50']['median']:.2f} ({r['p50']['min']:.2f}–{r['p50']['max']:.2f}); shadow − legacy: p50 {s['added_ms']['p50']:+.3f} ms,
-p99 {s['added_ms']['p99']:+.3f} ms (median of per-round differences, {s['rounds_used']} round(s) used).
+**Target: p99 with the group in shadow at 100 % within 10 % of legacy, i.e. p99 ratio shadow/legacy
+≤ {t['threshold']:.2f}. Measured {t['value']:.2f} (per round {per_round}): {'met' if t['met'] else 'MISSED'}.**
+p50 ratio {r['p50']['median']:.2f} ({r['p50']['min']:.2f}–{r['p50']['max']:.2f}). Shadow − legacy, median of the per-round differences
+({s['rounds_used']} round(s) used): p50 {s['added_ms']['p50']:+.3f} ms, p99 {s['added_ms']['p99']:+.3f} ms.
 
 ### Latency at {st['rate']:g} req/s (ms from the scheduled send time; median over rounds)
 
@@ -336,46 +347,50 @@ p99 {s['added_ms']['p99']:+.3f} ms (median of per-round differences, {s['rounds_
 {_row("legacy", s['modes']['legacy'])}
 {_row("shadow, shadow_rate 1", s['modes']['shadow'])}
 
-"Router CPU / request" is the router's process-group CPU time during a run divided by the requests
-sent to it (warm-up included); in shadow mode it includes the mirrored request, the comparison and the
-recorder thread's writes.
+"Router CPU / request": the router's CPU time during a run (user + system, all its threads) divided by
+the requests sent to it, warm-up included. In shadow mode it includes the mirrored request, the
+comparison, the sample and the recorder thread's writes.
 
 ### The shadows really ran
 
-Over the {st['rounds']} shadow runs ({s['shadow_requests_sent']:,} requests sent, warm-ups included), the
-router's `/_strangler/metrics` counters for `{st['route']}` moved by: {_fmt_counters(s['shadow_counters'])}
-(`sent` is `strangler_shadow_sent_total`, `compared:<verdict>` is `strangler_shadow_compared_total`,
-`not_compared:<reason>` is `strangler_shadow_not_compared_total`). The control store's parity counts
-for the route after the run (`GET /_strangler/api/parity`, including the 20 requests of the pre-check):
-{', '.join(f"{k} {counts.get(k, 0):,}" for k in ("match", "equivalent", "mismatch", "skipped", "dropped", "error")) if counts else "none"};
-samples kept: {results['parity_store']['samples_kept']} (bounded per difference signature).
+Over the {st['rounds']} shadow runs ({s['shadow_requests_sent']:,} requests sent, warm-ups included), the router's
+`/_strangler/metrics` counters for `{st['route']}` moved by: {_fmt_counters(s['shadow_counters'])}.
+`sent` is `strangler_shadow_sent_total`, `compared:<verdict>` is `strangler_shadow_compared_total` and
+`not_compared:<reason>` is `strangler_shadow_not_compared_total` (dropped over the in-flight bound,
+errors, ...): none is listed when it did not move. The recorder thread wrote them all to the control
+store; its parity counts for the route after the run (`GET /_strangler/api/parity`, which also counts
+the 20-request pre-check and any redone run): {', '.join(f"{k} {counts.get(k, 0):,}" for k in ("match", "equivalent", "mismatch", "skipped", "dropped", "error")) if counts else "none"}.
+Samples kept: {results['parity_store']['samples_kept']} (the store keeps the newest few per difference signature).
 
 ### Machine
 
-{m['nproc']} CPUs ({m['cpu_model']}), kernel {m['kernel']}, Python {m['python']}, nginx {m['nginx']}; uvicorn {pk['uvicorn']},
-uvloop {pk['uvloop']}, httptools {pk['httptools']}, aiohttp {pk['aiohttp']}.
+{m['nproc']} CPUs ({m['cpu_model']}), kernel {m['kernel']}, Python {m['python']}, {m['nginx']}, uvicorn {pk['uvicorn']},
+uvloop {pk['uvloop']}, httptools {pk['httptools']}, SQLAlchemy {_version('sqlalchemy')}.
 
 ### How it is run
 
 ```
-make bench-shadow            # = .venv/bin/python bench/bench_shadow.py (installs nginx with apt if missing)
+make bench-shadow            # = .venv/bin/python bench/bench_shadow.py (installs wrk and nginx with apt if missing)
 .venv/bin/python bench/bench_shadow.py --quick   # 1 round of 3 s, writes var/bench/shadow-quick.json only
 .venv/bin/python bench/bench_shadow.py --same-body   # experiment: identical answers (every comparison a match)
 .venv/bin/python bench/bench_shadow.py --transport aiohttp   # experiment: another transport
 ```
 
-Everything on loopback, every process stopped on exit; this run took {results['elapsed_s']:.0f} s. Pinning as in
-`make bench-router`: **core 1 runs only the router** (`python -m router --workers 1`,
-`STRANGLER_TRANSPORT={st['transport']}`, strangler.yaml, a fresh SQLite control store); core 0 runs two nginx upstreams (1 worker
-each), the load generator and the script. The legacy upstream answers `GET {st['path']}` with the
-same fixed {st['legacy_body_bytes']}-byte JSON as bench-router; the extracted (inventory) upstream answers
-{"the same document with one price changed, so every comparison is a mismatch and the router builds, redacts and records a sample for each (the worst case)" if st['extracted_differs'] else "the very same bytes (every comparison a match)"}.
-One router serves every run; the group's flag is switched through the admin API
-(`POST /_strangler/api/flags`, `mode` legacy or shadow with `shadow_rate` 1) before each run. Each of
-{st['rounds']} rounds runs both modes, the order alternating; a run is `bench/bench_loadgen.py` (open loop,
-16 keep-alive connections) at {st['rate']:g} req/s, {st['warmup_s']:g} s warm-up then {st['duration_s']:g} s measured. The ratio
-shadow/legacy is taken within each round; the median over rounds is compared with the target. Runs
-during which other processes took over 5 % of a core, or the generator fell behind, are redone.
+Everything runs on loopback and every process is stopped on exit; this run took {results['elapsed_s']:.0f} s.
+
+- **Pinning** as in `make bench-router`: core 1 runs only the router (`python -m router --workers 1`,
+  `STRANGLER_TRANSPORT={st['transport']}`, strangler.yaml, a fresh SQLite control store). Core 0 runs the two
+  nginx upstreams (1 worker each), the load generator and the script.
+- **Upstreams**: legacy answers `GET {st['path']}` with bench-router's fixed {st['legacy_body_bytes']}-byte JSON. The
+  extracted (inventory) upstream answers {extracted_answer}.
+- **Runs**: one router serves every run. Before each run the group's flag is set through the admin
+  API (`POST /_strangler/api/flags`, mode `legacy`, or `shadow` with `shadow_rate` 1). Each of the
+  {st['rounds']} rounds runs both modes, in alternating order. A run is `bench/bench_loadgen.py` (open loop, 16
+  keep-alive connections) at {st['rate']:g} req/s: {st['warmup_s']:g} s of warm-up, then {st['duration_s']:g} s measured.
+- **Ratio**: shadow/legacy within each round; the median over the rounds is compared with the target.
+  Runs during which other processes took over 5 % of a core, or the generator fell behind, are redone.
+
+### Notes from this run
 
 {chr(10).join(f"- {n}" for n in notes) if notes else "- No run was disturbed by other processes; no errors."}
 
@@ -413,14 +428,20 @@ def main() -> int:
                         help="the router's STRANGLER_TRANSPORT (default raw; aiohttp for revisions before 048f0ce)")
     parser.add_argument("--router-ref", help="measure router/ as of this git revision instead of the work tree")
     parser.add_argument("--quick", action="store_true", help="a smoke run: 1 round of 3 s")
+    parser.add_argument("--render-only", action="store_true",
+                        help="measure nothing: rewrite the docs section from the figures already in --json")
     parser.add_argument("--json", type=Path, default=ROOT / "var/bench/shadow.json")
     parser.add_argument("--markdown", type=Path, default=ROOT / "docs/benchmarks.md")
     args = parser.parse_args()
     if args.quick:
         args.rounds, args.duration, args.max_wait_quiet, args.retry_budget = 1, 3.0, 5.0, 0.0
         args.json = args.json.with_name("shadow-quick.json")
-    elif args.same_body or args.transport != "raw" or args.router_ref:
-        args.json = args.json.with_name("shadow-experiment.json")  # only the default configuration goes to docs/
+    elif args.same_body or args.transport != "raw":
+        args.json = args.json.with_name("shadow-experiment.json")  # experiments do not replace the documented figures
+    if args.render_only:
+        write_markdown(json.loads(args.json.read_text()), args.markdown)
+        print(f"report rewritten from {args.json}: {args.markdown}")
+        return 0
     bench_router.RETRY_BUDGET = args.retry_budget  # undisturbed() reads it from bench_router's globals
     if os.cpu_count() is None or os.cpu_count() < 2:
         print("bench-shadow needs at least 2 CPUs (load generator and upstreams on one, the router on the other)",
@@ -449,7 +470,7 @@ def main() -> int:
     args.json.write_text(json.dumps(results, indent=2) + "\n")
     print_summary(results)
     print(f"\nraw figures: {args.json.relative_to(ROOT) if args.json.is_relative_to(ROOT) else args.json}")
-    if not args.quick and not args.same_body and args.transport == "raw" and not args.router_ref:
+    if not args.quick and not args.same_body and args.transport == "raw":
         write_markdown(results, args.markdown)
         print(f"report:      {args.markdown.relative_to(ROOT) if args.markdown.is_relative_to(ROOT) else args.markdown}")
     return 0
