@@ -60,6 +60,11 @@ class ShadowRunner:
         self._rules = {route.name: parse_rules(route.parity, where=f"routes.{route.name}") for route in config.routes}
         self._noise: dict[str, set[str]] = {}      # learned noise paths per route (this process + the store)
         self._noise_rules: dict[str, object] = {}
+        # Samples built per (route, signature) in the current minute: the store keeps only a few per
+        # signature, so building (and redacting) more than that on a hot route is wasted CPU.
+        self._sample_quota = config.router.parity_samples_per_signature
+        self._sample_minute = 0
+        self._samples_built: dict[tuple[str, str], int] = {}
         self.noise_source = noise_source            # callable(route) -> paths already learned (read at start)
 
     # -- called on the request path: cheap, never awaits the shadow ----------------------------------
@@ -183,7 +188,8 @@ class ShadowRunner:
         outcome = str(result.verdict)
         self.metrics.shadow_compared.labels(route.name, outcome).inc()
         sample = None
-        if result.verdict is Verdict.MISMATCH or result.verdict is Verdict.EQUIVALENT:
+        signature = result.signature() if result.verdict is Verdict.MISMATCH else "equivalent"
+        if (result.verdict is Verdict.MISMATCH or result.verdict is Verdict.EQUIVALENT) and self._want_sample(route.name, signature, started):
             r = self.redactor
             sample = {
                 "method": method, "target": r.target(target),
@@ -194,9 +200,20 @@ class ShadowRunner:
             }
         self.recorder.put(Comparison(
             route=route.name, at=started, outcome=outcome,
-            signature=result.signature() if result.verdict is Verdict.MISMATCH else ("equivalent" if sample else None),
+            signature=signature if sample else None,
             paths=tuple((d.pattern, str(d.kind)) for d in result.differences), sample=sample,
         ))
+
+    def _want_sample(self, route_name: str, signature: str, now: float) -> bool:
+        current = int(now) // 60
+        if current != self._sample_minute:
+            self._sample_minute, self._samples_built = current, {}
+        key = (route_name, signature)
+        built = self._samples_built.get(key, 0)
+        if built >= self._sample_quota:
+            return False
+        self._samples_built[key] = built + 1
+        return True
 
     def _count(self, route_name: str, outcome: str, reason: str) -> None:
         self.metrics.shadow_other.labels(route_name, reason).inc()

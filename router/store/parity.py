@@ -87,9 +87,12 @@ class ParityStore:
                 conn.execute(stmt.on_conflict_do_update(
                     index_elements=["route", "bucket", "path", "kind"], set_={"count": parity_paths.c.count + stmt.excluded.count}),
                     [{"route": r, "bucket": b, "path": p, "kind": k, "count": n} for (r, b, p, k), n in paths.items()])
+            newest: dict[tuple[str, str], list[Comparison]] = {}
             for c in comparisons:
                 if c.sample is not None:
-                    self._keep_sample(conn, c)
+                    newest.setdefault((c.route, c.signature or ""), []).append(c)
+            for (route, signature), group in newest.items():
+                self._keep_samples(conn, route, signature, group[-self.samples_per_signature:])
             for route, learned in (noise or {}).items():
                 stmt = self._insert(parity_noise)
                 conn.execute(stmt.on_conflict_do_update(
@@ -97,19 +100,19 @@ class ParityStore:
                                                             "updated_at": stmt.excluded.updated_at}),
                     [{"route": route, "path": p, "count": n, "updated_at": now} for p, n in learned.items()])
 
-    def _keep_sample(self, conn, c: Comparison) -> None:
-        s = c.sample
-        conn.execute(parity_samples.insert().values(
-            route=c.route, signature=c.signature or "", at=datetime.fromtimestamp(c.at, UTC), verdict=c.outcome,
-            method=s["method"], target=s["target"], request=json.dumps(s["request"]), legacy=json.dumps(s["legacy"]),
-            extracted=json.dumps(s["extracted"]), diff=json.dumps(s["diff"]),
-        ))
-        # Keep only the newest few per signature: enough to see a difference, bounded whatever the traffic.
-        keep = select(parity_samples.c.id).where(parity_samples.c.route == c.route, parity_samples.c.signature == (c.signature or "")) \
+    def _keep_samples(self, conn, route: str, signature: str, group: list[Comparison]) -> None:
+        """Insert a batch's newest samples of one signature, then trim the signature to the newest few:
+        enough to see a difference, bounded whatever the traffic."""
+        conn.execute(parity_samples.insert(), [{
+            "route": route, "signature": signature, "at": datetime.fromtimestamp(c.at, UTC), "verdict": c.outcome,
+            "method": c.sample["method"], "target": c.sample["target"], "request": json.dumps(c.sample["request"]),
+            "legacy": json.dumps(c.sample["legacy"]), "extracted": json.dumps(c.sample["extracted"]),
+            "diff": json.dumps(c.sample["diff"]),
+        } for c in group])
+        keep = select(parity_samples.c.id).where(parity_samples.c.route == route, parity_samples.c.signature == signature) \
             .order_by(parity_samples.c.id.desc()).limit(self.samples_per_signature)
         conn.execute(delete(parity_samples).where(
-            parity_samples.c.route == c.route, parity_samples.c.signature == (c.signature or ""),
-            parity_samples.c.id.not_in(keep)))
+            parity_samples.c.route == route, parity_samples.c.signature == signature, parity_samples.c.id.not_in(keep)))
 
     def prune(self, now: float | None = None) -> None:
         """Drop samples and buckets older than the retention."""
