@@ -27,18 +27,8 @@ async def send_bytes(send, status: int, body: bytes, content_type: bytes, header
 
 async def read_all(receive, limit: int) -> bytes:
     """The whole request body, refusing (BodyTooLarge) past `limit` bytes."""
-    parts, size = [], 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            raise ConnectionAbortedError("client disconnected while sending the body")
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            raise BodyTooLarge(limit)
-        parts.append(chunk)
-        if not message.get("more_body", False):
-            return b"".join(parts)
+    body, _ = await read_prefix(receive, float("inf"), limit)
+    return body
 
 
 async def read_prefix(receive, limit: int, max_total: int):
