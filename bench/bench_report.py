@@ -176,6 +176,22 @@ def _notes(results: dict) -> list[str]:
     return notes
 
 
+def replace_section(path: Path, begin: str, end: str, section: str, previous: str | None = None) -> None:
+    """Put `section` (which starts with `begin` and ends with `end`) in place of that marked section of
+    the file, or append it; every other benchmark's section of the same file is left as it is."""
+    if previous is None:
+        previous = path.read_text() if path.exists() else ""
+    found = re.search(re.escape(begin) + r".*?" + re.escape(end), previous, re.S)
+    if found:
+        text = previous[:found.start()] + section + previous[found.end():]
+    elif previous.strip():
+        text = previous.rstrip("\n") + "\n\n" + section + "\n"
+    else:
+        text = "# Benchmarks\n\n" + section + "\n"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+
+
 def write_markdown(results: dict, path: Path) -> None:
     m, s = results["machine"], results["settings"]
     w, lat = s["wrk"], s["latency"]
@@ -292,12 +308,4 @@ Added by the router: **p50 {added['p50']:+.3f} ms, p99 {added['p99']:+.3f} ms**{
 {analysis}
 {END}
 {SECTION_END}"""
-    found = re.search(re.escape(SECTION_BEGIN) + r".*?" + re.escape(SECTION_END), previous, re.S)
-    if found:
-        text = previous[:found.start()] + section + previous[found.end():]
-    elif previous.strip():
-        text = previous.rstrip("\n") + "\n\n" + section + "\n"
-    else:
-        text = "# Benchmarks\n\n" + section + "\n"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
+    replace_section(path, SECTION_BEGIN, SECTION_END, section, previous)

@@ -49,7 +49,7 @@ from pathlib import Path
 import bench_router
 from bench_measure import CpuWindow, median, run_fixed_rate
 from bench_processes import BenchError, Processes, ensure_tools, free_port, nginx_argv, nginx_upstream_conf, wait_http
-from bench_report import machine_info
+from bench_report import machine_info, replace_section
 from bench_router import (
     LOAD_CORE, PROXY_CORE, TINY_PATH, UPSTREAM_CORE, _same_round, late_means_disturbed, latency_summary, rotated,
     router_env, router_source, tiny_body, undisturbed, wait_for_quiet,
@@ -403,14 +403,7 @@ Everything runs on loopback and every process is stopped on exit; this run took 
     kept = re.search(re.escape(ANALYSIS_BEGIN) + r"\n?(.*?)\n?" + re.escape(ANALYSIS_END), previous, re.S)
     analysis = kept.group(1) if kept else "### Analysis\n\n(Hand-written notes go here; `make bench-shadow` keeps them.)"
     section = section.replace("{analysis}", analysis, 1)
-    found = re.search(re.escape(SECTION_BEGIN) + r".*?" + re.escape(SECTION_END), previous, re.S)
-    if found:
-        text = previous[:found.start()] + section + previous[found.end():]
-    elif previous.strip():
-        text = previous.rstrip("\n") + "\n\n" + section + "\n"
-    else:
-        text = "# Benchmarks\n\n" + section + "\n"
-    path.write_text(text)
+    replace_section(path, SECTION_BEGIN, SECTION_END, section, previous)
 
 
 def main() -> int:

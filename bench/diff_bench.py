@@ -27,7 +27,6 @@ import json
 import os
 import platform
 import random
-import re
 import statistics
 import subprocess
 import sys
@@ -37,6 +36,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script from anywhere
 
 from router.parity import Exchange, ParityRules, Verdict, compare  # noqa: E402
+from bench_report import replace_section  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs" / "benchmarks.md"
@@ -210,16 +210,7 @@ median run is reported. Figures on this 2-core machine move by about ±10 % when
 
 def write_docs(text: str, path: Path) -> None:
     """Replace this script's section of docs/benchmarks.md, or append it; nothing else is touched."""
-    previous = path.read_text() if path.exists() else ""
-    found = re.search(re.escape(BEGIN) + r".*?" + re.escape(END), previous, re.S)
-    if found:
-        updated = previous[:found.start()] + text + previous[found.end():]
-    elif previous.strip():
-        updated = previous.rstrip("\n") + "\n\n" + text + "\n"
-    else:
-        updated = "# Benchmarks\n\n" + text + "\n"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(updated)
+    replace_section(path, BEGIN, END, text)
 
 
 def main() -> None:

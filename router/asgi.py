@@ -31,19 +31,24 @@ async def read_all(receive, limit: int) -> bytes:
     return body
 
 
+async def _next_chunk(receive) -> tuple[bytes, bool]:
+    """The next piece of the request body and whether more follows."""
+    message = await receive()
+    if message["type"] == "http.disconnect":
+        raise ConnectionAbortedError("client disconnected while sending the body")
+    return message.get("body", b""), message.get("more_body", False)
+
+
 async def read_prefix(receive, limit: int, max_total: int):
     """Read up to `limit` bytes. Returns (prefix, done): done is True when that was the whole body."""
     parts, size = [], 0
     while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            raise ConnectionAbortedError("client disconnected while sending the body")
-        chunk = message.get("body", b"")
+        chunk, more = await _next_chunk(receive)
         size += len(chunk)
         if size > max_total:
             raise BodyTooLarge(max_total)
         parts.append(chunk)
-        if not message.get("more_body", False):
+        if not more:
             return b"".join(parts), True
         if size >= limit:
             return b"".join(parts), False
@@ -53,15 +58,11 @@ async def stream_rest(prefix: bytes, receive, already: int, max_total: int):
     """Yield the buffered prefix, then the rest of the body as it arrives, within `max_total`."""
     yield prefix
     size = already
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            raise ConnectionAbortedError("client disconnected while sending the body")
-        chunk = message.get("body", b"")
+    more = True
+    while more:
+        chunk, more = await _next_chunk(receive)
         size += len(chunk)
         if size > max_total:
             raise BodyTooLarge(max_total)
         if chunk:
             yield chunk
-        if not message.get("more_body", False):
-            return

@@ -10,7 +10,7 @@ import time
 
 from router.asgi import BUFFER_LIMIT, read_prefix, send_json, stream_rest
 from router.breaker import CircuitBreaker
-from router.decision import Decision, RequestFacts, Target, decide, sticky_key
+from router.decision import Decision, Mode, RequestFacts, Target, decide, sticky_key
 from router.errors import BodyTooLarge, UpstreamConnectError, UpstreamError, UpstreamTimeout
 from router.headers import HOP_BY_HOP, STRANGLER_PREFIX, connection_listed, response_headers, valid_request_id
 
@@ -111,6 +111,7 @@ class Proxy:
         else:
             route = match.route
             flag = self.holder.snapshot.effective(route)
+            # Only canary buckets callers; hashing their credentials for other modes is wasted work.
             facts = RequestFacts(
                 sticky_key=sticky_key(
                     authorization=auth.decode("latin-1") if auth else None,
@@ -118,7 +119,7 @@ class Proxy:
                     session_cookie=self.session_cookie,
                     sticky_header_value=sticky.decode("latin-1") if sticky else None,
                     client_host=client_host,
-                ) if forced is None else "override",
+                ) if forced is None and flag.mode is Mode.CANARY else "unused",
                 override=forced,
             )
             decision = decide(route, self.config.groups[route.group], flag, facts)

@@ -2,8 +2,6 @@
 
 import os
 
-import pytest
-
 pytest_plugins = ["tests.support.monolith", "tests.support.pg"]
 
 

@@ -13,6 +13,7 @@ closed before any byte of the answer arrived is retried once on a fresh connecti
 
 import asyncio
 from collections import deque
+from contextlib import contextmanager
 from urllib.parse import urlsplit
 
 import httptools
@@ -224,15 +225,9 @@ class RawTransport(Transport):
             raise UpstreamConnectError(pool.name, f"connection failed ({exc.__class__.__name__}: {exc})") from exc
 
         if conn.complete or (conn.length is not None and conn.length <= WHOLE_BODY_LIMIT):
-            try:
+            with _reading_body(pool, conn):
                 while not conn.complete:
                     await conn.wait(pool.read_timeout)
-            except asyncio.TimeoutError as exc:
-                conn.transport.close()
-                raise UpstreamTimeout(pool.name, "the response body stalled past the read timeout") from exc
-            except (ConnectionError, OSError) as exc:
-                conn.transport.close()
-                raise UpstreamConnectError(pool.name, "the response body broke off") from exc
             data = b"".join(conn.chunks)
             self._release(pool, conn)
             return UpstreamResponse(conn.status, conn.headers, body=data)
@@ -287,7 +282,7 @@ async def _stream_body(conn: _Connection, body, chunked: bool) -> None:
 
 
 async def _chunks(pool: _Pool, conn: _Connection):
-    try:
+    with _reading_body(pool, conn):
         while True:
             if conn.chunks:
                 data = b"".join(conn.chunks)
@@ -296,8 +291,16 @@ async def _chunks(pool: _Pool, conn: _Connection):
             if conn.complete:
                 return
             await conn.wait(pool.read_timeout)
+
+
+@contextmanager
+def _reading_body(pool: _Pool, conn: _Connection):
+    """Translate a failure while the body arrives into the router's errors, once for both body paths."""
+    try:
+        yield
     except asyncio.TimeoutError as exc:
         conn.transport.close()
         raise UpstreamTimeout(pool.name, "the response body stalled past the read timeout") from exc
     except (ConnectionError, OSError) as exc:
+        conn.transport.close()
         raise UpstreamConnectError(pool.name, f"the response body broke off ({exc.__class__.__name__})") from exc

@@ -6,20 +6,9 @@ import pytest
 import yaml
 
 from legacy_monolith.catalog.models import Product
+from tests.support.monolith import PAGINATED_LISTS
 
-PAGINATED = [
-    "/api/catalog/products/",
-    "/api/catalog/categories/",
-    "/api/customers/",
-    "/api/inventory/warehouses/",
-    "/api/inventory/stock/",
-    "/api/inventory/adjustments/",
-    "/api/inventory/reservations/",
-    "/api/inventory/movements/",
-    "/api/orders/",
-    "/api/shipping/shipments/",
-    "/api/loyalty/entries/",
-]
+PAGINATED = PAGINATED_LISTS
 
 
 @pytest.mark.parametrize("url", PAGINATED)

@@ -6,21 +6,9 @@ import pytest
 
 from legacy_monolith.catalog.models import Product
 from legacy_monolith.orders.models import Order
+from tests.support.monolith import PAGINATED_LISTS
 
-LIST_ENDPOINTS = [
-    "/api/catalog/products/",
-    "/api/catalog/categories/",
-    "/api/customers/",
-    "/api/inventory/warehouses/",
-    "/api/inventory/stock/",
-    "/api/inventory/adjustments/",
-    "/api/inventory/reservations/",
-    "/api/inventory/movements/",
-    "/api/orders/",
-    "/api/shipping/shipments/",
-    "/api/loyalty/entries/",
-    "/api/loyalty/balance/",
-]
+LIST_ENDPOINTS = [*PAGINATED_LISTS, "/api/loyalty/balance/"]
 
 
 @pytest.fixture

@@ -7,6 +7,21 @@ import pytest
 
 _counter = itertools.count(1)
 
+# Every paginated list endpoint of the monolith's API.
+PAGINATED_LISTS = [
+    "/api/catalog/products/",
+    "/api/catalog/categories/",
+    "/api/customers/",
+    "/api/inventory/warehouses/",
+    "/api/inventory/stock/",
+    "/api/inventory/adjustments/",
+    "/api/inventory/reservations/",
+    "/api/inventory/movements/",
+    "/api/orders/",
+    "/api/shipping/shipments/",
+    "/api/loyalty/entries/",
+]
+
 
 @pytest.fixture
 def make_category(db):
