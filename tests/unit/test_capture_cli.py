@@ -30,7 +30,7 @@ SIDES = ("--legacy", "http://127.0.0.1:9", "--extracted", "http://127.0.0.1:9")
     ([str(FLOW_FIXTURE), "--writes", *SIDES], "--writes needs \\$STRANGLER_SHADOW_SECRET"),
     ([str(FLOW_FIXTURE), "--route", "nowhere", *SIDES], "--route 'nowhere': not a route or group"),
     ([str(FLOW_FIXTURE), "--legacy", "ftp://x", "--extracted", "http://127.0.0.1:9"], "--legacy 'ftp://x'"),
-    ([str(FLOW_FIXTURE), "--route", "inventory.adjustments.list", *SIDES],
+    ([str(FLOW_FIXTURE), "--route", "inventory.adjustments.create", *SIDES],
      "nothing to replay in .*1 write \\(replayed only with --writes\\)"),
 ])
 def test_replay_refuses_bad_input_with_exit_2(args, message):
