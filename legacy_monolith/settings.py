@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "legacy_monolith.orders",
     "legacy_monolith.shipping",
     "legacy_monolith.loyalty",
+    "legacy_monolith.outbox",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,1 @@
+"""The monolith's change outbox: triggers capture changes to the tables an extracted service will own."""
