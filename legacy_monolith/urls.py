@@ -7,6 +7,7 @@ from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
 from legacy_monolith.catalog.views import CategoryViewSet, ProductViewSet
+from legacy_monolith.core.identity import IntrospectView
 from legacy_monolith.customers.views import CustomerViewSet
 from legacy_monolith.inventory.views import (
     ReservationViewSet,
@@ -34,6 +35,8 @@ router.register("loyalty/entries", LoyaltyViewSet, basename="loyalty-entry")
 
 api_urls = [
     path("auth/token/", obtain_auth_token, name="auth-token"),
+    # The strangler router's question "who is this caller?" (legacy_monolith/core/identity.py).
+    path("auth/introspect/", IntrospectView.as_view(), name="auth-introspect"),
     path("loyalty/balance/", LoyaltyViewSet.as_view({"get": "balance"}), name="loyalty-balance"),
     path("loyalty/redemptions/", LoyaltyViewSet.as_view({"post": "redeem"}), name="loyalty-redeem"),
     path("shipping/webhooks/courier/", CourierWebhookView.as_view(), name="courier-webhook"),
