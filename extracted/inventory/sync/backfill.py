@@ -1,0 +1,236 @@
+"""Backfill: copy the monolith's inventory rows into the service's tables, chunk by chunk, resumably.
+
+Order of work, and why:
+
+1. Record the monolith outbox's high-water mark *before* reading any row, and set the forward relay's
+   cursor (``sync_cursor['legacy-outbox']``) to it. Every change committed after that mark is replayed
+   by the relay later; replaying one the copy already saw is harmless (the relay applies state, which
+   is idempotent, while the monolith owns the writes). On PostgreSQL the mark is the oldest transaction
+   still running (``txid_snapshot_xmin``): events of every older transaction are already visible to
+   the copy, events of that one and newer ones are replayed. On SQLite writers are serialised and the
+   mark is simply the highest event id.
+2. Copy table by table in foreign-key order, keyset-chunked by id (``WHERE id > :after ORDER BY id
+   LIMIT n``). Each chunk is inserted in one service transaction that also records the table's progress
+   in ``sync_backfill``, so an interrupted backfill resumes after the last chunk it committed.
+
+The source connection is only read: never committed or rolled back, because the caller may lend one in
+the middle of its own transaction (the parity tests lend Django's). The service's tables must exist
+(its migrations create them).
+"""
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy import delete, func, insert, inspect, select, text, update
+from sqlalchemy.engine import Connection
+
+from extracted.common.database import Database
+from extracted.inventory.models import CAPABILITY, SyncBackfill, SyncCursor, SyncOwnership
+from extracted.inventory.sync import legacy
+from extracted.inventory.sync.legacy import SyncedTable
+from extracted.inventory.sync.values import converters
+
+log = logging.getLogger(__name__)
+
+FORWARD_CURSOR = "legacy-outbox"
+
+ChunkCallback = Callable[[str, int], None]
+
+
+class BackfillError(Exception):
+    """The backfill cannot start or go on; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class HighWaterMark:
+    """A position in an outbox: events after (txid, event_id) in (txid, id) order are still to apply."""
+
+    txid: int
+    event_id: int
+
+
+@dataclass
+class TableReport:
+    table: str
+    rows: int = 0          # copied by this run
+    seconds: float = 0.0
+    already_done: bool = False
+
+
+@dataclass
+class BackfillReport:
+    high_water_mark: HighWaterMark
+    resumed: bool
+    tables: list[TableReport] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def rows(self) -> int:
+        return sum(table.rows for table in self.tables)
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.rows / self.seconds if self.seconds > 0 else 0.0
+
+
+def backfill(source: Connection, database: Database, *, chunk_size: int = 5000, progress: bool = False,
+             restart: bool = False, on_chunk: ChunkCallback | None = None) -> BackfillReport:
+    """Copy the monolith's inventory data (read through `source`) into the service's `database`.
+
+    Resumes an interrupted backfill unless `restart`, which empties the service's synced tables and
+    starts over. `on_chunk(table, rows)` is called after each committed chunk; `progress` shows a
+    progress bar on stderr."""
+    if chunk_size < 1:
+        raise ValueError("chunk_size must be at least 1")
+    started = time.perf_counter()
+    _require_service_tables(database)
+    report = _prepare(source, database, restart=restart)
+    if progress:
+        with _ProgressBar(source, on_chunk) as bar:
+            _copy_tables(source, database, report, chunk_size, bar.advance)
+    else:
+        _copy_tables(source, database, report, chunk_size, on_chunk)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def backfill_complete(connection: Connection) -> bool:
+    """Whether a backfill has copied every table into the service (read on the service's database)."""
+    done = dict(connection.execute(select(SyncBackfill.table_name, SyncBackfill.done)).all())
+    return all(done.get(table.service) for table in legacy.TABLES)
+
+
+def read_high_water_mark(source: Connection) -> tuple[HighWaterMark, list[str]]:
+    """Where the monolith's outbox stands now, with a warning if it has no outbox yet."""
+    if not inspect(source).has_table(legacy.OUTBOX):
+        return HighWaterMark(0, 0), [
+            f"the monolith's database has no {legacy.OUTBOX} table yet: high-water mark taken as 0, and "
+            "changes made there are not captured until it exists"]
+    if source.dialect.name == "postgresql":
+        xmin = source.execute(text("SELECT txid_snapshot_xmin(txid_current_snapshot())")).scalar_one()
+        # Cursor (xmin, 0): every event of transaction xmin and newer is replayed, older ones are done.
+        return HighWaterMark(int(xmin), 0), []
+    highest = source.execute(text(f"SELECT coalesce(max(id), 0) FROM {legacy.OUTBOX}")).scalar_one()
+    return HighWaterMark(0, int(highest)), []
+
+
+# -- steps ---------------------------------------------------------------------------------------------------
+def _require_service_tables(database: Database) -> None:
+    wanted = [table.service for table in legacy.TABLES] + [SyncBackfill.__tablename__, SyncCursor.__tablename__]
+    present = set(inspect(database.engine).get_table_names())
+    missing = [name for name in wanted if name not in present]
+    if missing:
+        raise BackfillError(f"the inventory service's database lacks the tables {', '.join(missing)}: "
+                            "run its migrations first")
+
+
+def _prepare(source: Connection, database: Database, *, restart: bool) -> BackfillReport:
+    """Start fresh (mark first, then bookkeeping rows) or pick up the recorded progress."""
+    with database.engine.begin() as service:
+        owner = service.execute(
+            select(SyncOwnership.owner).where(SyncOwnership.capability == CAPABILITY)).scalar_one_or_none()
+        if owner not in (None, "legacy"):
+            raise BackfillError(f"the inventory writes are owned by {owner!r}: a backfill would overwrite the "
+                                "service's own changes; hand the writes back to legacy first")
+        if restart:
+            for table in reversed(legacy.TABLES):
+                service.execute(delete(table.model))
+            service.execute(delete(SyncBackfill))
+            service.execute(delete(SyncCursor).where(SyncCursor.name == FORWARD_CURSOR))
+        progress = service.execute(select(SyncBackfill)).all()
+        if progress:
+            cursor = service.execute(select(SyncCursor).where(SyncCursor.name == FORWARD_CURSOR)).scalar_one_or_none()
+            mark = HighWaterMark(cursor.txid, cursor.event_id) if cursor else HighWaterMark(0, 0)
+            return BackfillReport(high_water_mark=mark, resumed=True)
+
+        not_empty = [t.service for t in legacy.TABLES
+                     if service.execute(select(func.count()).select_from(t.model)).scalar_one()]
+        if not_empty:
+            raise BackfillError(f"the service's tables {', '.join(not_empty)} already hold rows that no backfill "
+                                "recorded; run with restart to empty them and copy again")
+        mark, warnings = read_high_water_mark(source)
+        for message in warnings:
+            log.warning(message)
+        now = datetime.now(UTC)
+        service.execute(delete(SyncCursor).where(SyncCursor.name == FORWARD_CURSOR))
+        service.execute(insert(SyncCursor).values(name=FORWARD_CURSOR, txid=mark.txid, event_id=mark.event_id,
+                                                  applied=0, updated_at=now))
+        service.execute(insert(SyncBackfill), [
+            {"table_name": t.service, "last_id": 0, "rows": 0, "done": False, "started_at": now, "finished_at": None}
+            for t in legacy.TABLES])
+        return BackfillReport(high_water_mark=mark, resumed=False, warnings=warnings)
+
+
+def _copy_tables(source: Connection, database: Database, report: BackfillReport, chunk_size: int,
+                 on_chunk: ChunkCallback | None) -> None:
+    with database.engine.connect() as service:
+        state = {row.table_name: row for row in service.execute(select(SyncBackfill)).all()}
+    for table in legacy.TABLES:
+        row = state[table.service]
+        if row.done:
+            report.tables.append(TableReport(table.service, already_done=True))
+            continue
+        started = time.perf_counter()
+        copied = _copy_table(source, database, table, row.last_id, chunk_size, on_chunk)
+        report.tables.append(TableReport(table.service, rows=copied, seconds=time.perf_counter() - started))
+
+
+def _copy_table(source: Connection, database: Database, table: SyncedTable, after: int, chunk_size: int,
+                on_chunk: ChunkCallback | None) -> int:
+    query = text(table.select_after())
+    columns = table.service_columns
+    convert = list(converters(table.model).items())
+    target = table.model
+    copied = 0
+    while True:
+        fetched = source.execute(query, {"after": after, "limit": chunk_size}).fetchall()
+        rows = [dict(zip(columns, values)) for values in fetched]
+        for row in rows:
+            for name, to_value in convert:
+                row[name] = to_value(row[name])
+        done = len(rows) < chunk_size
+        with database.engine.begin() as service:
+            if rows:
+                service.execute(insert(target), rows)
+                after = rows[-1]["id"]
+            service.execute(
+                update(SyncBackfill).where(SyncBackfill.table_name == table.service)
+                .values(last_id=after, rows=SyncBackfill.rows + len(rows), done=done,
+                        finished_at=datetime.now(UTC) if done else None))
+        copied += len(rows)
+        if on_chunk is not None and rows:
+            on_chunk(table.service, len(rows))
+        if done:
+            return copied
+
+
+class _ProgressBar:
+    """A Rich progress bar per table on stderr (imported here: only the CLI and people need it)."""
+
+    def __init__(self, source: Connection, on_chunk: ChunkCallback | None):
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        self.on_chunk = on_chunk
+        self.totals = {t.service: int(source.execute(text(t.count())).scalar_one()) for t in legacy.TABLES}
+        self.progress = Progress(TextColumn("{task.description:<14}"), BarColumn(), MofNCompleteColumn(),
+                                 TimeRemainingColumn(), console=Console(stderr=True))
+        self.tasks = {}
+
+    def __enter__(self) -> "_ProgressBar":
+        self.progress.__enter__()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.progress.__exit__(*exc)
+
+    def advance(self, table: str, rows: int) -> None:
+        if table not in self.tasks:
+            self.tasks[table] = self.progress.add_task(table, total=self.totals[table])
+        self.progress.advance(self.tasks[table], rows)
+        if self.on_chunk is not None:
+            self.on_chunk(table, rows)
