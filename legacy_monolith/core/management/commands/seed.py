@@ -4,6 +4,9 @@ The same size and seed always give the same rows (timestamps, password hashes an
 included). A database that already has products or orders is left alone. Logins: ``admin``/``admin``
 (superuser) and ``customer``/``customer`` (a contact of customer C000001); the other contacts share
 one random password. Demo data only: never run this against production.
+
+Seeded rows are not captured by the outbox (the seed suppresses capture for its own transaction):
+they are the initial load. Run the sync backfill after seeding to copy them to an extracted service.
 """
 
 import sys
@@ -26,7 +29,8 @@ SUMMARY = (
 class Command(BaseCommand):
     help = (
         "Fill an empty database with deterministic TechGoods demo data (small: 200 products, 500 orders; "
-        "large: 20 000 products, 200 000 orders). Logins admin/admin and customer/customer."
+        "large: 20 000 products, 200 000 orders). Logins admin/admin and customer/customer. "
+        "Seeded rows are not captured by the outbox: run the sync backfill after seeding."
     )
 
     def add_arguments(self, parser):
