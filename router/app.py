@@ -5,7 +5,9 @@
 Environment: STRANGLER_CONFIG (default strangler.yaml), STRANGLER_STORE_URL (default
 sqlite:///var/control.sqlite3), STRANGLER_ADMIN_TOKEN (or the variable the config names),
 STRANGLER_TRANSPORT (raw | aiohttp | httpx; raw by default, chosen by measurement), STRANGLER_SHADOW_SECRET (signs rollback markers for mirrored
-writes; without it no write is ever mirrored with rollback).
+writes; without it no write is ever mirrored with rollback), STRANGLER_IDENTITY_SECRET (or the variable the
+config names: signs the caller's identity for extracted services; required when STRANGLER_ENV is
+production, its default).
 """
 
 import gc
@@ -13,7 +15,8 @@ import logging
 import os
 
 from router.admin import PREFIX, AdminApi, admin_token_from_env
-from router.config import load_config
+from router.config import identity_secret, load_config
+from router.introspection import IdentityResolver
 from router.matching import RouteTable
 from router.metrics import RouterMetrics
 from router.proxy import Proxy
@@ -29,7 +32,8 @@ log = logging.getLogger("strangler.router")
 
 
 class RouterApp:
-    def __init__(self, config, store: ControlStore, transport_name: str = "raw"):
+    def __init__(self, config, store: ControlStore, transport_name: str = "raw", environ=None):
+        environ = os.environ if environ is None else environ
         self.config = config
         self.store = store
         self.metrics = RouterMetrics()
@@ -38,14 +42,18 @@ class RouterApp:
         self.transport = create_transport(transport_name, config.upstreams)
         token = admin_token_from_env(config)
         settings = config.router
+        # Callers of extracted routes are looked up at the monolith through the same pooled client.
+        self.identity = IdentityResolver(self.transport, self.metrics, identity_secret(config, environ),
+                                         path=settings.identity_introspect_path, ttl=settings.identity_cache_seconds)
         self.parity = ParityStore(store, settings.parity_samples_per_signature, settings.parity_retention_days)
         self.recorder = ParityRecorder(self.parity, self.metrics)
-        secret = os.environ.get("STRANGLER_SHADOW_SECRET")
+        secret = environ.get("STRANGLER_SHADOW_SECRET")
         self.shadow = ShadowRunner(config, self.transport, self.metrics, self.recorder, Redactor(settings.redact_fields),
-                                   secret.encode() if secret else None, noise_source=self.parity.noise_paths)
+                                   secret.encode() if secret else None, noise_source=self.parity.noise_paths,
+                                   identity=self.identity)
         self.proxy = Proxy(config, RouteTable(config.routes), self.holder, self.transport, self.metrics, token,
                            breaker_threshold=settings.breaker_failures, breaker_cooldown=settings.breaker_cooldown,
-                           shadow=self.shadow)
+                           shadow=self.shadow, identity=self.identity)
         self.admin = AdminApi(config, store, self.holder, self.watcher, self.proxy, self.metrics, token, self.parity)
 
     async def __call__(self, scope, receive, send) -> None:

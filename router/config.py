@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from router.identity import DEV_IDENTITY_SECRET
 from router.matching import pattern_shape
 from router.parity.rules import _MISSING as _PARITY_MISSING
 from router.parity.rules import ParityRulesError, parse_rules
@@ -36,11 +37,14 @@ LEGACY = "legacy"
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 WRITE_POLICIES = ("skip", "rollback", "mirror")
 ENV_URL_PREFIX = "STRANGLER_UPSTREAM_"
+ENVIRONMENT_ENV = "STRANGLER_ENV"
+ENVIRONMENTS = ("development", "test", "production")
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*\Z")
 _NAME_EXPECTED = "a name made of letters, digits, '.', '_' or '-'"
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")  # RFC 9110 token: header and cookie names
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+_ABSOLUTE_PATH = re.compile(r"/[A-Za-z0-9\-._~!$&'()*+,;=:@%/]*\Z")  # RFC 3986 path characters
 _MISSING: Any = object()
 
 
@@ -114,6 +118,9 @@ class RouterSettings:
     parity_samples_per_signature: int = 5
     parity_retention_days: float = 7.0
     redact_fields: tuple[str, ...] = ("email", "phone", "vat_number", "address", "first_name", "last_name", "username")
+    identity_introspect_path: str = "/api/auth/introspect/"  # the monolith's "who is this caller?" endpoint
+    identity_cache_seconds: float = 5.0  # how long an answer of it is reused for the same credentials (0: never)
+    identity_secret_env: str = "STRANGLER_IDENTITY_SECRET"  # env var holding the identity header's secret
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,6 +181,34 @@ def parse_config(data: Any, *, source: str = "strangler.yaml",
     Pure: upstream URL overrides are read from `environ` only (pass os.environ to apply the real ones).
     """
     return _Parser(source, environ).config(data)
+
+
+def router_environment(environ: Mapping[str, str], source: str = "strangler.yaml") -> str:
+    """The router's environment from STRANGLER_ENV: development, test or production (the default).
+
+    Production is the default so a forgotten variable never runs on development secrets."""
+    value = environ.get(ENVIRONMENT_ENV) or "production"
+    if value not in ENVIRONMENTS:
+        raise ConfigError(source, f"env {ENVIRONMENT_ENV}", "one of " + ", ".join(ENVIRONMENTS), value)
+    return value
+
+
+def identity_secret(config: Config, environ: Mapping[str, str]) -> bytes:
+    """The key that signs X-Strangler-Identity, from the variable `router.identity_secret_env` names.
+
+    Unset (or empty), it is the development default, which only development and test accept: in
+    production (STRANGLER_ENV) that, or the default set explicitly, is a ConfigError, so the router
+    refuses to start rather than sign identities anyone could forge."""
+    var = config.router.identity_secret_env
+    value = environ.get(var) or ""
+    environment = router_environment(environ, config.source)
+    if environment == "production" and value in ("", DEV_IDENTITY_SECRET):
+        problem = ("not set in the production environment" if not value
+                   else "the development default in the production environment")
+        raise ConfigError(config.source, f"env {var}",
+                          f"the secret the extracted services share (or {ENVIRONMENT_ENV}=development for a local run)",
+                          problem=f"{problem} ({ENVIRONMENT_ENV}={environ.get(ENVIRONMENT_ENV) or 'unset, so production'})")
+    return (value or DEV_IDENTITY_SECRET).encode()
 
 
 def upstream_env_var(name: str) -> str:
@@ -243,6 +278,9 @@ class _Parser:
             parity_samples_per_signature=self.positive_int(*get("parity_samples_per_signature")),
             parity_retention_days=self.seconds(*get("parity_retention_days")),
             redact_fields=self.names_list(*get("redact_fields")),
+            identity_introspect_path=self.absolute_path(*get("identity_introspect_path")),
+            identity_cache_seconds=self.seconds_or_zero(*get("identity_cache_seconds")),
+            identity_secret_env=self.env_name(*get("identity_secret_env")),
         )
 
     def upstreams(self, data: Any) -> dict[str, Upstream]:
@@ -398,6 +436,16 @@ class _Parser:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
             raise self.error(key, "a positive number of seconds", value)
         return float(value)
+
+    def seconds_or_zero(self, value: Any, key: str) -> float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+            raise self.error(key, "a number of seconds, 0 or more", value)
+        return float(value)
+
+    def absolute_path(self, value: Any, key: str) -> str:
+        if not isinstance(value, str) or not _ABSOLUTE_PATH.match(value):
+            raise self.error(key, "an absolute URL path such as /api/auth/introspect/ (no query, no spaces)", value)
+        return value
 
     def fraction(self, value: Any, key: str) -> float:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:

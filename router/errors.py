@@ -4,6 +4,7 @@
     ├── UpstreamError            forwarding to an upstream failed
     │   ├── UpstreamConnectError the connection was refused or reset before a response
     │   └── UpstreamTimeout      no response (or no next body chunk) within the read timeout
+    ├── IdentityLookupError      the monolith could not say who the caller of an extracted route is
     ├── BodyTooLarge             the client's request body is over the configured limit
     └── StaleVersion             a flag change was made against an older store version
 
@@ -28,6 +29,19 @@ class UpstreamConnectError(UpstreamError):
 
 class UpstreamTimeout(UpstreamError):
     pass
+
+
+class IdentityLookupError(RouterError):
+    """No usable answer from the monolith's introspection endpoint: down, too slow, or not an answer.
+
+    Never a rejected credential (that is the monolith's own answer, passed to the client as it is).
+    `timed_out` tells a 504 from a 502."""
+
+    def __init__(self, upstream: str, message: str, *, timed_out: bool = False):
+        super().__init__(f"identity lookup at {upstream}: {message}")
+        self.upstream = upstream
+        self.message = message
+        self.timed_out = timed_out
 
 
 class BodyTooLarge(RouterError):

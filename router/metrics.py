@@ -28,6 +28,15 @@ class RouterMetrics:
                                     "Shadows not compared: dropped over the bound, skipped writes, over the cap, errors",
                                     ["route", "reason"], registry=r)
         self.rejected = Counter("strangler_rejected", "Requests refused by the router itself", ["reason"], registry=r)
+        # Calls made to the monolith's introspection endpoint = miss + rejected + error.
+        self.identity_lookups = Counter(
+            "strangler_identity_lookups",
+            "Caller lookups for extracted upstreams: hit (no call: cached, or shared with a lookup in flight), "
+            "miss (asked the monolith: an identity), rejected (asked: credentials refused), error (asked: no usable answer)",
+            ["result"], registry=r)
+        self.identity_latency = Histogram("strangler_identity_lookup_seconds",
+                                          "Time the monolith's introspection endpoint took to answer (calls only)",
+                                          buckets=_LATENCY_BUCKETS, registry=r)
         # Label children are cached: .labels() costs more than the observation on the hot path.
         self._request_children: dict = {}
         self._latency_children: dict = {}

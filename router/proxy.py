@@ -2,6 +2,8 @@
 
 Everything here runs per request, so it reads only in-memory state (the route table, the flag
 snapshot, the breakers) and does the header work in a single pass over the client's headers.
+A request for an extracted service first resolves its caller (`router.introspection`, usually from a
+short-lived cache) and carries the signed identity; requests for legacy skip all of that.
 """
 
 import hmac
@@ -11,8 +13,9 @@ import time
 from router.asgi import BUFFER_LIMIT, read_prefix, send_json, stream_rest
 from router.breaker import CircuitBreaker
 from router.decision import Decision, Mode, RequestFacts, Target, decide, sticky_key
-from router.errors import BodyTooLarge, UpstreamConnectError, UpstreamError, UpstreamTimeout
+from router.errors import BodyTooLarge, IdentityLookupError, UpstreamConnectError, UpstreamError, UpstreamTimeout
 from router.headers import HOP_BY_HOP, STRANGLER_PREFIX, connection_listed, response_headers, valid_request_id
+from router.introspection import Rejection
 
 log = logging.getLogger("strangler.proxy")
 
@@ -25,9 +28,10 @@ _LEGACY_DECISION = Decision(primary=Target.LEGACY, upstream="legacy", shadow=Non
 
 class Proxy:
     def __init__(self, config, table, holder, transport, metrics, admin_token: str | None,
-                 breaker_threshold: int = 5, breaker_cooldown: float = 5.0, shadow=None):
+                 breaker_threshold: int = 5, breaker_cooldown: float = 5.0, shadow=None, *, identity):
         self.config, self.table, self.holder = config, table, holder
         self.shadow = shadow  # a ShadowRunner, or None: then nothing is ever mirrored
+        self.identity = identity  # an IdentityResolver: every request to a service carries its caller
         self.transport, self.metrics = transport, metrics
         self.admin_token = admin_token.encode() if admin_token else None
         settings = config.router
@@ -171,6 +175,15 @@ class Proxy:
                 capture.finish(None)
             self.metrics.rejected.labels("body_too_large").inc()
             return await self._reject(send, 413, "payload_too_large", f"request body is over the {self.max_body}-byte limit", route_name, rid_b)
+        except IdentityLookupError as exc:
+            # Nobody can say who the caller is: the service is not called without an identity.
+            if capture is not None:
+                capture.finish(None)
+            status, error = (504, "gateway_timeout") if exc.timed_out else (502, "bad_gateway")
+            self.metrics.upstream_errors.labels(exc.upstream, "identity").inc()
+            self.metrics.observe(route_name, "error", status, time.perf_counter() - started)
+            return await self._reject(send, status, error, f"the caller's identity could not be looked up: {exc}",
+                                      route_name, rid_b, exc.upstream)
         except UpstreamTimeout as exc:
             if capture is not None:
                 capture.finish(None)
@@ -221,6 +234,11 @@ class Proxy:
         if decision.primary is Target.LEGACY:
             return "legacy", await self.transport.send("legacy", method, target, headers, body)
 
+        # Who is calling, before anything else: a caller the monolith refuses gets the monolith's own
+        # answer (as legacy would have given it), and without an answer nothing is forwarded.
+        identity = await self.identity.identity_header(method, target, headers)
+        if isinstance(identity, Rejection):
+            return "legacy", identity.response(head=method == "HEAD")
         upstream = decision.upstream
         breaker = self.breakers[upstream]
         if not breaker.allow():
@@ -228,7 +246,8 @@ class Proxy:
             return "legacy", await self.transport.send("legacy", method, target, headers, body)
         safe = method in SAFE_METHODS
         try:
-            response = await self.transport.send(upstream, method, target, headers, body)
+            # A new list: `headers` stays without the identity for a fallback to legacy.
+            response = await self.transport.send(upstream, method, target, [*headers, identity], body)
         except UpstreamConnectError:
             breaker.record_failure()
             self._breaker_gauge(upstream, breaker)

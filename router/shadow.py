@@ -1,6 +1,8 @@
 """Shadow traffic: a copy of the request goes to the other side at the same time as the primary, never
 on the primary's path. Both answers are captured up to a cap, compared by the parity engine, and the
-result handed to the recorder. In-flight shadows are bounded per upstream; over the bound they drop."""
+result handed to the recorder. In-flight shadows are bounded per upstream; over the bound they drop.
+A copy for an extracted service carries the caller's signed identity, resolved inside the shadow task;
+when the monolith refuses the caller or cannot be asked, the shadow is skipped and counted."""
 
 import asyncio
 import logging
@@ -9,7 +11,8 @@ import time
 from dataclasses import replace
 
 from router.decision import Target
-from router.errors import UpstreamError
+from router.errors import IdentityLookupError, UpstreamError
+from router.introspection import Rejection
 from router.parity import Exchange, Verdict, compare, parse_rules
 from router.shadow_marker import SHADOW_HEADER, sign_marker
 from router.store.parity import Comparison
@@ -47,8 +50,12 @@ class Capture:
 
 
 class ShadowRunner:
-    def __init__(self, config, transport, metrics, recorder, redactor, marker_secret: bytes | None, noise_source=None):
+    def __init__(self, config, transport, metrics, recorder, redactor, marker_secret: bytes | None, noise_source=None,
+                 identity=None):
         settings = config.router
+        # An IdentityResolver; None only where no shadow ever goes to a service (then the service would
+        # see an anonymous caller: it fails closed).
+        self.identity = identity
         self.config, self.transport, self.metrics, self.recorder, self.redactor = config, transport, metrics, recorder, redactor
         self.max_in_flight = settings.shadow_max_in_flight
         self.cap = settings.shadow_capture_bytes
@@ -108,8 +115,20 @@ class ShadowRunner:
     async def _run(self, route, decision, upstream, method, target, headers, body, capture, safe) -> None:
         started = time.time()
         try:
+            sent_headers = headers
+            if decision.shadow is Target.EXTRACTED and self.identity is not None:
+                try:
+                    identity = await asyncio.wait_for(self.identity.identity_header(method, target, headers), self.timeout)
+                except (IdentityLookupError, asyncio.TimeoutError) as exc:
+                    self._count(route.name, "skipped", "identity_error")
+                    log.info("shadow to %s for %s skipped, no identity: %s", upstream, route.name, exc)
+                    return
+                if isinstance(identity, Rejection):
+                    self._count(route.name, "skipped", "identity_rejected")  # the monolith refused the caller
+                    return
+                sent_headers = [*headers, identity]  # only for the service: not stored, not sent to legacy
             try:
-                shadow = await asyncio.wait_for(self._fetch(upstream, method, target, headers, body), self.timeout)
+                shadow = await asyncio.wait_for(self._fetch(upstream, method, target, sent_headers, body), self.timeout)
             except (UpstreamError, asyncio.TimeoutError) as exc:
                 self._count(route.name, "error", "shadow_error")
                 log.info("shadow to %s for %s failed: %s", upstream, route.name, exc)

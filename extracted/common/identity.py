@@ -45,7 +45,8 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _VERSION = "v1"
 _FIELDS = ("uid", "user", "staff", "cust", "ts", "sig")
 _INT_OR_NONE = re.compile(r"-|[0-9]{1,19}")
-_USER = re.compile(r"-|[A-Za-z0-9%._~\-]{1,600}")
+# A Django username is up to 150 characters: up to 4 UTF-8 bytes each, 3 characters per encoded byte.
+_USER = re.compile(r"-|[A-Za-z0-9%._~\-]{1,1800}")
 _TS = re.compile(r"[0-9]{1,12}")
 _SIG = re.compile(r"[0-9a-f]{64}")
 _HEADER_KEY = IDENTITY_HEADER.lower().encode()

@@ -1,6 +1,9 @@
 """A tiny ASGI upstream for router tests: answers JSON naming itself (ECHO_NAME) and echoing the
 request. `?status=N` answers with that status, `?sleep=S` waits first; with `&on=NAME` only the upstream
-of that name does so (the same request reaches both sides in a fallback). Run:
+of that name does so (the same request reaches both sides in a fallback). As legacy it also answers the
+router's identity lookups (/api/auth/introspect/): every caller is anonymous, and lookups are not counted.
+The X-Strangler-Identity header, which only requests to extracted upstreams carry, is left out of the
+echoed headers, so both sides of a shadow echo the same ones (tests/support/identity_service.py checks it). Run:
     python -m uvicorn tests.support.echo_app:app --port P"""
 
 import asyncio
@@ -26,6 +29,10 @@ async def app(scope, receive, send):
         body += message.get("body", b"")
         if not message.get("more_body"):
             break
+    if scope["path"] == "/api/auth/introspect/":
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]})
+        await send({"type": "http.response.body", "body": b'{"authenticated": false}'})
+        return
     if scope["path"] == "/_echo/stats":
         payload = json.dumps(SEEN).encode()
         await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]})
@@ -42,7 +49,8 @@ async def app(scope, receive, send):
         # ?nonce=1 adds a value that differs on every call: what noise learning must recognise.
         **({"nonce": uuid.uuid4().hex} if "nonce" in query else {}),
         "side": NAME, "method": scope["method"], "path": scope["path"], "query": scope["query_string"].decode(),
-        "headers": {k.decode(): v.decode("latin-1") for k, v in scope["headers"]}, "body_length": len(body),
+        "headers": {k.decode(): v.decode("latin-1") for k, v in scope["headers"] if k != b"x-strangler-identity"},
+        "body_length": len(body),
     }).encode()
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]})

@@ -82,7 +82,8 @@ def gunicorn(name: str, app: str, port: int, log_dir: Path, env=None, workers: i
 
 def router(port: int, log_dir: Path, config: Path, store_url: str, env=None, name: str = "router") -> Process:
     argv = [sys.executable, "-m", "router", "--port", str(port), "--log-level", "warning"]
-    full_env = {"STRANGLER_CONFIG": str(config), "STRANGLER_STORE_URL": store_url, **(env or {})}
+    # STRANGLER_ENV=test: the router may sign identities with the development secret (production refuses).
+    full_env = {"STRANGLER_ENV": "test", "STRANGLER_CONFIG": str(config), "STRANGLER_STORE_URL": store_url, **(env or {})}
     return start(name, argv, port, log_dir, full_env, ready_path="/_strangler/api/health")
 
 
