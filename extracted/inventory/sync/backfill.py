@@ -29,13 +29,15 @@ from sqlalchemy.engine import Connection
 
 from extracted.common.database import Database
 from extracted.inventory.models import CAPABILITY, SyncBackfill, SyncCursor, SyncOwnership
-from extracted.inventory.sync import legacy
+from extracted.inventory.sync import cursors, legacy
 from extracted.inventory.sync.legacy import SyncedTable
 from extracted.inventory.sync.bulk import insert_rows, row_converter
+from extracted.inventory.sync.events import Position
+from extracted.inventory.sync.outboxes import read_mark
 
 log = logging.getLogger(__name__)
 
-FORWARD_CURSOR = "legacy-outbox"
+FORWARD_CURSOR = cursors.FORWARD
 
 ChunkCallback = Callable[[str, int], None]
 
@@ -44,12 +46,8 @@ class BackfillError(Exception):
     """The backfill cannot start or go on; the message says why and what to do."""
 
 
-@dataclass(frozen=True)
-class HighWaterMark:
-    """A position in an outbox: events after (txid, event_id) in (txid, id) order are still to apply."""
-
-    txid: int
-    event_id: int
+# Where the monolith's outbox stood when the backfill started: the forward relay replays what follows.
+HighWaterMark = Position
 
 
 @dataclass
@@ -89,11 +87,14 @@ def backfill(source: Connection, database: Database, *, chunk_size: int = 5000, 
     started = time.perf_counter()
     _require_service_tables(database)
     report = _prepare(source, database, restart=restart)
+    with database.engine.connect() as service:
+        state = {row.table_name: row for row in service.execute(select(SyncBackfill)).all()}
     if progress:
-        with _ProgressBar(source, on_chunk) as bar:
-            _copy_tables(source, database, report, chunk_size, bar.advance)
+        with _ProgressBar(source, state, on_chunk) as bar:
+            _copy_tables(source, database, report, state, chunk_size, bar.advance)
     else:
-        _copy_tables(source, database, report, chunk_size, on_chunk)
+        _copy_tables(source, database, report, state, chunk_size, on_chunk)
+    _record_end_mark(source, database, copied=report.rows > 0)
     report.seconds = time.perf_counter() - started
     return report
 
@@ -114,8 +115,16 @@ def read_high_water_mark(source: Connection) -> tuple[HighWaterMark, list[str]]:
         xmin = source.execute(text("SELECT txid_snapshot_xmin(txid_current_snapshot())")).scalar_one()
         # Cursor (xmin, 0): every event of transaction xmin and newer is replayed, older ones are done.
         return HighWaterMark(int(xmin), 0), []
-    highest = source.execute(text(f"SELECT coalesce(max(id), 0) FROM {legacy.OUTBOX}")).scalar_one()
-    return HighWaterMark(0, int(highest)), []
+    return read_mark(source, legacy.OUTBOX), []
+
+
+def read_end_mark(source: Connection) -> Position:
+    """Where the monolith's outbox stands once the copy has read its last row: every change the copy
+    may have seen was committed before it. The handover waits until the forward relay has passed it,
+    since only then do the service's rows hold no change the relay has yet to replay."""
+    if not inspect(source).has_table(legacy.OUTBOX):
+        return Position(0, 0)
+    return read_mark(source, legacy.OUTBOX)
 
 
 # -- steps ---------------------------------------------------------------------------------------------------
@@ -140,7 +149,7 @@ def _prepare(source: Connection, database: Database, *, restart: bool) -> Backfi
             for table in reversed(legacy.TABLES):
                 service.execute(delete(table.model))
             service.execute(delete(SyncBackfill))
-            service.execute(delete(SyncCursor).where(SyncCursor.name == FORWARD_CURSOR))
+            service.execute(delete(SyncCursor).where(SyncCursor.name.in_([FORWARD_CURSOR, cursors.BACKFILL_END])))
         progress = service.execute(select(SyncBackfill)).all()
         if progress:
             cursor = service.execute(select(SyncCursor).where(SyncCursor.name == FORWARD_CURSOR)).scalar_one_or_none()
@@ -165,10 +174,8 @@ def _prepare(source: Connection, database: Database, *, restart: bool) -> Backfi
         return BackfillReport(high_water_mark=mark, resumed=False, warnings=warnings)
 
 
-def _copy_tables(source: Connection, database: Database, report: BackfillReport, chunk_size: int,
+def _copy_tables(source: Connection, database: Database, report: BackfillReport, state: dict, chunk_size: int,
                  on_chunk: ChunkCallback | None) -> None:
-    with database.engine.connect() as service:
-        state = {row.table_name: row for row in service.execute(select(SyncBackfill)).all()}
     for table in legacy.TABLES:
         row = state[table.service]
         if row.done:
@@ -207,6 +214,14 @@ def _copy_table(source: Connection, database: Database, table: SyncedTable, afte
             return copied
 
 
+def _record_end_mark(source: Connection, database: Database, *, copied: bool) -> None:
+    with database.engine.begin() as service:
+        if not backfill_complete(service):
+            return
+        if copied or cursors.read(service, SyncCursor.__tablename__, cursors.BACKFILL_END) is None:
+            cursors.put(service, SyncCursor.__tablename__, cursors.BACKFILL_END, read_end_mark(source))
+
+
 def _secondary_indexes(table: SyncedTable) -> list[Index]:
     return sorted((index for index in table.model.indexes if not index.unique), key=lambda index: index.name)
 
@@ -232,15 +247,18 @@ def _build_secondary_indexes(service: Connection, table: SyncedTable) -> None:
 class _ProgressBar:
     """A Rich progress bar per table on stderr (imported here: only the CLI and people need it)."""
 
-    def __init__(self, source: Connection, on_chunk: ChunkCallback | None):
+    def __init__(self, source: Connection, state: dict, on_chunk: ChunkCallback | None):
         from rich.console import Console
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
         self.on_chunk = on_chunk
-        self.totals = {t.service: int(source.execute(text(t.count())).scalar_one()) for t in legacy.TABLES}
         self.progress = Progress(TextColumn("{task.description:<14}"), BarColumn(), MofNCompleteColumn(),
                                  TimeRemainingColumn(), console=Console(stderr=True))
         self.tasks = {}
+        for table in legacy.TABLES:
+            row = state[table.service]
+            total = row.rows if row.done else int(source.execute(text(table.count())).scalar_one())
+            self.tasks[table.service] = self.progress.add_task(table.service, total=total, completed=row.rows)
 
     def __enter__(self) -> "_ProgressBar":
         self.progress.__enter__()
@@ -250,8 +268,6 @@ class _ProgressBar:
         self.progress.__exit__(*exc)
 
     def advance(self, table: str, rows: int) -> None:
-        if table not in self.tasks:
-            self.tasks[table] = self.progress.add_task(table, total=self.totals[table])
         self.progress.advance(self.tasks[table], rows)
         if self.on_chunk is not None:
             self.on_chunk(table, rows)

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Table, insert
 from sqlalchemy.engine import Connection
 
-from extracted.inventory.sync.values import converters, to_bool, to_utc
+from extracted.inventory.sync.values import converters, sqlite_text, to_bool, to_utc
 
 RowConverter = Callable[[Sequence[Sequence[Any]]], list[tuple]]
 
@@ -65,9 +65,7 @@ def _sqlite_datetime(value: Any) -> str | None:
             return value + ".000000"
         if len(value) == 26:
             return value
-    value = to_utc(value)
-    return "%04d-%02d-%02d %02d:%02d:%02d.%06d" % (value.year, value.month, value.day, value.hour, value.minute,
-                                                    value.second, value.microsecond)
+    return sqlite_text(value)
 
 
 def _sqlite_bool(value: Any) -> int | None:

@@ -17,6 +17,7 @@ from extracted.inventory.models import Base
 OUTBOX = "strangler_outbox"
 SYNC_ORIGIN = "strangler_sync_origin"
 SYNC_CURSOR = "strangler_sync_cursor"
+NOTIFY_CHANNEL = "strangler_outbox"  # PostgreSQL: every captured change NOTIFYs here
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,19 @@ def to_utc(value: Any) -> datetime | None:
     return value.astimezone(UTC)
 
 
+def sqlite_text(value: datetime) -> str:
+    """A datetime as SQLAlchemy stores it in SQLite: UTC, naive, 'YYYY-MM-DD HH:MM:SS.ffffff' (Django reads
+    it too). Formatted by hand: datetime.isoformat(timespec=...) is several times slower."""
+    value = to_utc(value)
+    return "%04d-%02d-%02d %02d:%02d:%02d.%06d" % (value.year, value.month, value.day, value.hour, value.minute,
+                                                    value.second, value.microsecond)
+
+
+def django_sqlite_text(value: datetime) -> str:
+    """A datetime as Django stores it in SQLite: str() of the naive UTC value (no fraction when it is 0)."""
+    return str(to_utc(value).replace(tzinfo=None))
+
+
 def to_bool(value: Any) -> bool | None:
     """True/False from a boolean, 0/1, or the text forms SQLite or JSON may hold."""
     if value is None or isinstance(value, bool):

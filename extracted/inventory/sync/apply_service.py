@@ -1,0 +1,70 @@
+"""Applying the monolith's changes to the service's tables (the forward relay's target side).
+
+How depends on who owns the writes, read in the relay's own transaction:
+
+- ``legacy``: *state*. An insert or update writes the event's NEW row (upsert by id), a delete deletes.
+  Applying the same event twice, or an event the backfill's copy already reflects, leaves the same row.
+- ``service`` or ``draining``: both sides write stock levels now (the monolith's orders reserve, the
+  service's adjustments receive and write off), so an update of ``stock_items`` adds the monolith's
+  change of ``on_hand`` and ``reserved`` (NEW - OLD) to the service's row instead of overwriting it;
+  ``updated_at`` keeps the later of the two. Everything else is still state.
+
+On PostgreSQL the owner is read ``FOR KEY SHARE``: an ownership change (``SELECT ... FOR UPDATE``) waits
+for the batch to commit, so a batch never mixes modes, while the service's own writes (which only bump a
+counter on that row) go on.
+"""
+
+from typing import Any
+
+from sqlalchemy import Table, case, delete, literal, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection
+
+from extracted.inventory.models import CAPABILITY, SyncOwnership
+from extracted.inventory.sync.events import DELETE, UPDATE, ChangeEvent
+
+LEGACY = "legacy"
+COUNTERS = ("on_hand", "reserved")
+STOCK_ITEMS = "stock_items"
+
+
+def read_owner(connection: Connection, capability: str = CAPABILITY) -> str:
+    """The owner of the writes as this transaction sees it, the row kept from changing until it ends."""
+    query = select(SyncOwnership.owner).where(SyncOwnership.capability == capability)
+    if connection.dialect.name == "postgresql":
+        query = query.with_for_update(key_share=True)
+    return connection.execute(query).scalar_one_or_none() or LEGACY
+
+
+def apply_to_service(connection: Connection, event: ChangeEvent, owner: str) -> None:
+    """Apply one monolith event to the service's tables, in the connection's transaction."""
+    table = event.table.model
+    if event.op == DELETE:
+        connection.execute(delete(table).where(table.c.id == event.row_id))
+    elif event.op == UPDATE and owner != LEGACY and event.table.service == STOCK_ITEMS:
+        _add_counters(connection, table, event)
+    else:
+        upsert(connection, table, dict(event.new))
+
+
+def upsert(connection: Connection, table: Table, values: dict[str, Any]) -> None:
+    """Insert the row, or overwrite the row with its id."""
+    dialect = connection.dialect.name
+    if dialect in ("postgresql", "sqlite"):
+        statement = (pg_insert if dialect == "postgresql" else sqlite_insert)(table).values(**values)
+        changed = {name: statement.excluded[name] for name in values if name != "id"}
+        connection.execute(statement.on_conflict_do_update(index_elements=[table.c.id], set_=changed))
+        return
+    if connection.execute(update(table).where(table.c.id == values["id"]).values(**values)).rowcount == 0:
+        connection.execute(table.insert().values(**values))
+
+
+def _add_counters(connection: Connection, table: Table, event: ChangeEvent) -> None:
+    new, old = event.new, event.old
+    changes: dict[str, Any] = {name: table.c[name] + (new[name] - old[name]) for name in COUNTERS}
+    changes.update({name: new[name] for name in ("product_id", "warehouse_id", "reorder_level")})
+    later = literal(new["updated_at"], table.c.updated_at.type)
+    changes["updated_at"] = case((table.c.updated_at >= later, table.c.updated_at), else_=later)
+    if connection.execute(update(table).where(table.c.id == event.row_id).values(changes)).rowcount == 0:
+        upsert(connection, table, dict(new))  # not there (yet): the monolith's row as it is now
