@@ -2,13 +2,14 @@
 
 import typer
 
-from . import parity, routes
+from . import parity, routes, sync
 from . import offline  # noqa: F401 -- registers `parity record | replay | export` on parity.app
 
 app = typer.Typer(help="Strangler-fig migration toolkit: route flags, parity, sync and playbooks.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
 app.add_typer(routes.app, name="routes")
 app.add_typer(parity.app, name="parity")
+app.add_typer(sync.app, name="sync")
 
 
 def main() -> None:
