@@ -152,8 +152,8 @@ def _prepare(source: Connection, database: Database, *, restart: bool) -> Backfi
             service.execute(delete(SyncCursor).where(SyncCursor.name.in_([FORWARD_CURSOR, cursors.BACKFILL_END])))
         progress = service.execute(select(SyncBackfill)).all()
         if progress:
-            cursor = service.execute(select(SyncCursor).where(SyncCursor.name == FORWARD_CURSOR)).scalar_one_or_none()
-            mark = HighWaterMark(cursor.txid, cursor.event_id) if cursor else HighWaterMark(0, 0)
+            cursor = cursors.read(service, SyncCursor.__tablename__, FORWARD_CURSOR)
+            mark = cursor.position if cursor else HighWaterMark(0, 0)
             return BackfillReport(high_water_mark=mark, resumed=True)
 
         not_empty = [t.service for t in legacy.TABLES
