@@ -7,8 +7,11 @@ client unchanged, and its access log is off (metrics count every request).
 import argparse
 import logging
 import os
+import sys
 
 import uvicorn
+
+from router.config import ConfigError, identity_secret, load_config
 
 
 def main() -> None:
@@ -21,6 +24,12 @@ def main() -> None:
     parser.add_argument("--log-level", default=os.environ.get("STRANGLER_LOG_LEVEL", "info"))
     args = parser.parse_args()
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # The app factory checks these again in every worker; checked here first, a mistake is one line, not
+    # a traceback per worker.
+    try:
+        identity_secret(load_config(os.environ.get("STRANGLER_CONFIG", "strangler.yaml")), os.environ)
+    except ConfigError as exc:
+        sys.exit(f"router: {exc}")
     uvicorn.run(
         "router.app:create_app", factory=True, host=args.host, port=args.port, workers=args.workers,
         loop="uvloop", http="httptools", lifespan="on", access_log=False, server_header=False,

@@ -182,8 +182,8 @@ class Proxy:
             status, error = (504, "gateway_timeout") if exc.timed_out else (502, "bad_gateway")
             self.metrics.upstream_errors.labels(exc.upstream, "identity").inc()
             self.metrics.observe(route_name, "error", status, time.perf_counter() - started)
-            return await self._reject(send, status, error, f"the caller's identity could not be looked up: {exc}",
-                                      route_name, rid_b, exc.upstream)
+            return await self._reject(send, status, error, f"the caller's identity could not be looked up at upstream "
+                                      f"'{exc.upstream}': {exc.message}", route_name, rid_b, exc.upstream)
         except UpstreamTimeout as exc:
             if capture is not None:
                 capture.finish(None)

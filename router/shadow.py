@@ -51,11 +51,9 @@ class Capture:
 
 class ShadowRunner:
     def __init__(self, config, transport, metrics, recorder, redactor, marker_secret: bytes | None, noise_source=None,
-                 identity=None):
+                 *, identity):
         settings = config.router
-        # An IdentityResolver; None only where no shadow ever goes to a service (then the service would
-        # see an anonymous caller: it fails closed).
-        self.identity = identity
+        self.identity = identity  # an IdentityResolver: every copy sent to a service carries its caller
         self.config, self.transport, self.metrics, self.recorder, self.redactor = config, transport, metrics, recorder, redactor
         self.max_in_flight = settings.shadow_max_in_flight
         self.cap = settings.shadow_capture_bytes
@@ -116,7 +114,7 @@ class ShadowRunner:
         started = time.time()
         try:
             sent_headers = headers
-            if decision.shadow is Target.EXTRACTED and self.identity is not None:
+            if decision.shadow is Target.EXTRACTED:
                 try:
                     identity = await asyncio.wait_for(self.identity.identity_header(method, target, headers), self.timeout)
                 except (IdentityLookupError, asyncio.TimeoutError) as exc:
