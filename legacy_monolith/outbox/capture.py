@@ -16,8 +16,18 @@ An event row: ``txid`` (``txid_current()`` on PostgreSQL, 0 on SQLite, where wri
 for booleans and Django's datetime text (``YYYY-MM-DD HH:MM:SS[.ffffff]``, UTC); PostgreSQL gives
 true/false and ISO datetimes with an offset. Consumers normalise both.
 
+Extra keys read other tables at the moment of the change: an adjustment's ``created_by_username``
+(``auth_user``), a reservation's ``order_number`` (``orders_order``). Either is null when that row is
+missing; for ``order_number`` that happens when a reservation is deleted after its order in the same
+transaction (Django's foreign keys are deferred, so raw SQL may delete in that order; Django's own
+cascade deletes the reservations first and reads the number).
+
 On PostgreSQL each captured change also sends ``NOTIFY strangler_outbox`` (delivered once per
 committing transaction), so a relay can wake instead of polling.
+
+Not captured: ``TRUNCATE`` (no row triggers fire), hence ``manage.py flush`` on PostgreSQL; on SQLite a
+flush deletes row by row and may leave delete events, depending on the order it empties the tables in.
+A flushed database is a new start: reseed, then run the backfill again.
 
 This module imports nothing from Django: the CLI and tests can read it without a configured project.
 Changing what is captured on a live database needs a new migration that drops and recreates the
@@ -30,7 +40,6 @@ OUTBOX_TABLE = "strangler_outbox"
 ORIGIN_TABLE = "strangler_sync_origin"
 CURSOR_TABLE = "strangler_sync_cursor"
 NOTIFY_CHANNEL = "strangler_outbox"
-VENDORS = ("sqlite", "postgresql")
 
 _OPS = (("I", "INSERT"), ("U", "UPDATE"), ("D", "DELETE"))
 
@@ -67,9 +76,7 @@ CAPTURED_TABLES: tuple[CapturedTable, ...] = (
         ("id", "product_id", "warehouse_id", "kind", "quantity", "reason", "created_by_id", "created_at"),
         extras=(("created_by_username", "(SELECT username FROM auth_user WHERE id = {row}.created_by_id)"),),
     ),
-    # order_number is NULL when the order row is already gone, e.g. a DELETE of the order's reservations
-    # that runs after the order's own delete in one transaction (SQLite's deferred foreign keys allow
-    # that order; Django's cascade deletes the reservations first, so it reads the number).
+    # order_number is null when the order row is already gone (see the module docstring).
     CapturedTable(
         "inventory_reservation",
         ("id", "order_id", "product_id", "warehouse_id", "quantity", "status", "created_at", "updated_at"),
