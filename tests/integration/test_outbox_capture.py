@@ -50,9 +50,9 @@ def test_every_captured_table_has_its_three_triggers(db):
     expected = {capture.trigger_name(table, op) for table in capture.CAPTURED_TABLES for op in "IUD"}
     with connection.cursor() as cursor:
         if on_postgres():
-            cursor.execute("SELECT tgname FROM pg_trigger WHERE tgname LIKE 'strangler_capture_%%'")
+            cursor.execute("SELECT tgname FROM pg_trigger WHERE tgname LIKE %s", ["strangler_capture_%"])
         else:
-            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'strangler_capture_%'")
+            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE %s", ["strangler_capture_%"])
         installed = {name for (name,) in cursor.fetchall()}
     assert installed == expected
 
