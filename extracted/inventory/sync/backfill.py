@@ -112,8 +112,10 @@ def read_high_water_mark(source: Connection) -> tuple[HighWaterMark, list[str]]:
             f"the monolith's database has no {legacy.OUTBOX} table yet: high-water mark taken as 0, and "
             "changes made there are not captured until it exists"]
     if source.dialect.name == "postgresql":
+        # Cursor (xmin, 0): every event of the oldest running transaction and newer ones is replayed;
+        # older transactions have finished, so the copy sees what they wrote. Cluster-wide on purpose:
+        # never later than the per-database bound the relay uses, it can only replay more, never less.
         xmin = source.execute(text("SELECT txid_snapshot_xmin(txid_current_snapshot())")).scalar_one()
-        # Cursor (xmin, 0): every event of transaction xmin and newer is replayed, older ones are done.
         return HighWaterMark(int(xmin), 0), []
     return read_mark(source, legacy.OUTBOX), []
 
