@@ -55,8 +55,8 @@ def start(name: str, argv: list[str], port: int, log_dir: Path, env: dict | None
     handle = open(log, "ab")
     full_env = dict(os.environ)
     # A child gets only the database it is given: not the test session's DATABASE_URL.
-    for name in ("PYTEST_VERSION", "DATABASE_URL", "DJANGO_ENV"):
-        full_env.pop(name, None)
+    for variable in ("PYTEST_VERSION", "DATABASE_URL", "DJANGO_ENV"):
+        full_env.pop(variable, None)
     full_env.update(env or {})
     popen = subprocess.Popen(argv, cwd=ROOT, env=full_env, stdout=handle, stderr=subprocess.STDOUT,
                              stdin=subprocess.DEVNULL, start_new_session=True)
