@@ -8,9 +8,14 @@ the monolith does not have (``created_by_username``, ``order_number``) are left 
 A batch is one monolith transaction that begins by inserting a marker into ``strangler_sync_origin``:
 the capture triggers skip while that table holds a row, and since the marker is never committed only
 this transaction's writes are skipped, so nothing the relay writes comes back as a monolith event (no
-echo). On SQLite, inserting an id from the service's range (>= SERVICE_ID_BASE) would drag the table's
-AUTOINCREMENT counter there; `LegacyBatch.finish` puts it back below the range, where Django keeps
-numbering its own rows.
+echo).
+
+Ids: rows the service creates come from SERVICE_ID_BASE up. On PostgreSQL the monolith's sequences never
+see them, so Django keeps numbering below the range. On SQLite they cannot be kept apart: an AUTOINCREMENT
+table hands out max(largest rowid, sqlite_sequence) + 1, so once a service row sits in a table, Django's
+next row there comes right after it, inside the service's range (resetting ``sqlite_sequence`` does not
+help). Both sides may then create the same id before either relay has run; an insert that meets an
+existing, different row is refused (`IdCollision`) instead of overwriting it, and the relay stops there.
 """
 
 from typing import Any
@@ -18,12 +23,11 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-from extracted.inventory.models import SERVICE_ID_BASE
 from extracted.inventory.sync import legacy
-from extracted.inventory.sync.apply_service import COUNTERS, STOCK_ITEMS
-from extracted.inventory.sync.events import DELETE, UPDATE, ChangeEvent
+from extracted.inventory.sync.apply_service import COUNTERS, STOCK_ITEMS, IdCollision
+from extracted.inventory.sync.events import DELETE, INSERT, UPDATE, ChangeEvent
 from extracted.inventory.sync.legacy import SyncedTable
-from extracted.inventory.sync.values import django_sqlite_text, to_bool
+from extracted.inventory.sync.values import canonical, converters, django_sqlite_text, to_bool
 
 ORIGIN = "inventory-reverse-relay"
 
@@ -34,7 +38,6 @@ class LegacyBatch:
     def __init__(self, connection: Connection):
         self.connection = connection
         self.sqlite = connection.dialect.name == "sqlite"
-        self.sequences: dict[str, int] = {}  # SQLite table -> its AUTOINCREMENT counter before the batch
 
     def begin(self) -> None:
         self.connection.execute(text(f"INSERT INTO {legacy.SYNC_ORIGIN} (origin) VALUES (:origin)"), {"origin": ORIGIN})
@@ -45,21 +48,14 @@ class LegacyBatch:
             self.connection.execute(text(f"DELETE FROM {table.legacy} WHERE id = :id"), {"id": event.row_id})
             return
         values = self._values(table, event.new)
-        if self.sqlite and event.row_id >= SERVICE_ID_BASE:
-            self._remember_sequence(table.legacy)
         if event.op == UPDATE and table.service == STOCK_ITEMS:
             self._add_counters(table, event, values)
-        else:
-            self._upsert(table, values)
+            return
+        if event.op == INSERT:
+            self._refuse_collision(table, event)
+        self._upsert(table, values)
 
     def finish(self) -> None:
-        for name, before in self.sequences.items():
-            # Back to where Django would have been: its own highest id, or the counter before (ids of
-            # deleted rows are not handed out again), whichever is higher, both below the service's range.
-            highest = self.connection.execute(
-                text(f"SELECT coalesce(max(id), 0) FROM {name} WHERE id < :base"), {"base": SERVICE_ID_BASE}).scalar_one()
-            self.connection.execute(text("UPDATE sqlite_sequence SET seq = :seq WHERE name = :name"),
-                                    {"seq": max(int(highest), before), "name": name})
         self.connection.execute(text(f"DELETE FROM {legacy.SYNC_ORIGIN} WHERE origin = :origin"), {"origin": ORIGIN})
 
     # -- steps -------------------------------------------------------------------------------------------
@@ -90,8 +86,21 @@ class LegacyBatch:
         if result.rowcount == 0:
             self._upsert(table, values)  # not there (yet): the service's row as it is now
 
-    def _remember_sequence(self, name: str) -> None:
-        if name not in self.sequences:
-            seq = self.connection.execute(text("SELECT seq FROM sqlite_sequence WHERE name = :name"),
-                                          {"name": name}).scalar_one_or_none()
-            self.sequences[name] = int(seq) if seq is not None and seq < SERVICE_ID_BASE else 0
+    def _refuse_collision(self, table: SyncedTable, event: ChangeEvent) -> None:
+        """The service's events are applied exactly once, so an insert meeting an existing row that differs
+        is a row the monolith created with the same id."""
+        existing = self.connection.execute(
+            text(f"SELECT {', '.join(table.columns)} FROM {table.legacy} WHERE id = :id"), {"id": event.row_id}
+        ).mappings().first()
+        if existing is None:
+            return
+        convert = converters(table.model)
+        differs = [name for name in table.columns
+                   if canonical(convert.get(name, _same)(existing[name])) != canonical(event.new[name])]
+        if differs:
+            raise IdCollision(f"the monolith already has a different {table.legacy} row {event.row_id} (differing "
+                              f"in {', '.join(differs)}): both sides created a row with this id")
+
+
+def _same(value: Any) -> Any:
+    return value

@@ -22,7 +22,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 
 from extracted.inventory.models import CAPABILITY, SyncOwnership
-from extracted.inventory.sync.events import DELETE, UPDATE, ChangeEvent
+from extracted.inventory.sync.events import DELETE, INSERT, UPDATE, ChangeEvent
+from extracted.inventory.sync.values import canonical
 
 LEGACY = "legacy"
 COUNTERS = ("on_hand", "reserved")
@@ -37,6 +38,10 @@ def read_owner(connection: Connection, capability: str = CAPABILITY) -> str:
     return connection.execute(query).scalar_one_or_none() or LEGACY
 
 
+class IdCollision(ValueError):
+    """Both sides created a row with the same id: applying the event would overwrite the other row."""
+
+
 def apply_to_service(connection: Connection, event: ChangeEvent, owner: str) -> None:
     """Apply one monolith event to the service's tables, in the connection's transaction."""
     table = event.table.model
@@ -45,7 +50,21 @@ def apply_to_service(connection: Connection, event: ChangeEvent, owner: str) -> 
     elif event.op == UPDATE and owner != LEGACY and event.table.service == STOCK_ITEMS:
         _add_counters(connection, table, event)
     else:
+        if event.op == INSERT and owner != LEGACY:
+            # While the service writes too, an insert is never a replay (the handover waits until the
+            # backfill's window is replayed), so an existing, different row is the service's own.
+            _refuse_collision(connection, table, event)
         upsert(connection, table, dict(event.new))
+
+
+def _refuse_collision(connection: Connection, table: Table, event: ChangeEvent) -> None:
+    existing = connection.execute(select(table).where(table.c.id == event.row_id)).mappings().first()
+    if existing is None:
+        return
+    differs = [name for name, value in event.new.items() if canonical(existing[name]) != canonical(value)]
+    if differs:
+        raise IdCollision(f"the service already has a different {table.name} row {event.row_id} (differing in "
+                          f"{', '.join(differs)}): both sides created a row with this id")
 
 
 def upsert(connection: Connection, table: Table, values: dict[str, Any]) -> None:
