@@ -65,3 +65,9 @@ mitm-venv: $(MITM_STAMP)
 .PHONY: bench-shadow
 bench-shadow: venv
 	$(BIN)/python bench/bench_shadow.py
+
+# The inventory service against the monolith (stock list/detail, one worker each), relay lag at 200 writes/s
+# and backfill rows/s on the large seed; writes its own section of docs/benchmarks.md.
+.PHONY: bench-inventory
+bench-inventory: venv
+	$(BIN)/python bench/bench_inventory.py

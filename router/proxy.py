@@ -23,6 +23,9 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _XFF, _XFP, _XFH = b"x-forwarded-for", b"x-forwarded-proto", b"x-forwarded-host"
 _TARGET_HEADER, _TOKEN_HEADER = b"x-strangler-target", b"x-strangler-token"
 _SERVED_BY = b"x-strangler-served-by"
+# A service answers 503 with this header when it refused a write it does not own and wrote nothing
+# (extracted/inventory/sync/ownership.py): legacy may then serve the request whatever its method.
+_WRITE_REFUSED = b"x-strangler-write-refused"
 _LEGACY_DECISION = Decision(primary=Target.LEGACY, upstream="legacy", shadow=None, may_fall_back=False, reason="unmatched")
 
 
@@ -263,6 +266,12 @@ class Proxy:
                 raise
             self.metrics.fallbacks.labels(route_name, upstream, "timeout").inc()
             return "legacy", await self.transport.send("legacy", method, target, headers, body)
+        if response.status == 503 and decision.may_fall_back and replayable and _write_refused(response.headers):
+            # Not a failure of the service (the breaker is left alone): it does not own these writes
+            # right now, e.g. while they are handed back to the monolith.
+            await response.aclose()
+            self.metrics.fallbacks.labels(route_name, upstream, "write_refused").inc()
+            return "legacy", await self.transport.send("legacy", method, target, headers, body)
         if response.status >= 500:
             breaker.record_failure()
             self._breaker_gauge(upstream, breaker)
@@ -286,3 +295,7 @@ class Proxy:
         if upstream is not None:
             payload["upstream"] = upstream
         await send_json(send, status, payload, headers=[(self.request_id_header, rid_b)])
+
+
+def _write_refused(headers) -> bool:
+    return any(name.lower() == _WRITE_REFUSED for name, _ in headers)

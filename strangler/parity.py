@@ -15,7 +15,7 @@ from router.store.parity import ParityStore
 
 from . import exits
 from .console import fail, out, print_json
-from .routes import StoreOpt, _store
+from .routes import ConfigOpt, StoreOpt, _load, _store
 
 app = typer.Typer(help="Parity of legacy and extracted answers: reports and samples of differences.", no_args_is_help=True)
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table")]
@@ -34,19 +34,33 @@ def parse_duration(text: str) -> float:
 @app.command("report")
 def report(
     route: Annotated[str | None, typer.Option("--route", help="Only this route")] = None,
+    group: Annotated[str | None, typer.Option("--group", help="Only the routes of this group")] = None,
     since: Annotated[str, typer.Option("--since", help="Window, e.g. 15m, 1h, 7d")] = "1h",
+    config: ConfigOpt = "strangler.yaml",
     store: StoreOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Per route: comparisons, parity rate, the paths that differ most, learned noise."""
+    """Per route and per group: comparisons, parity rate, the paths that differ most, learned noise."""
     try:
         window = parse_duration(since)
     except ValueError as exc:
         raise fail(str(exc), exits.BAD_INPUT) from exc
+    cfg = _load(config)
+    if group is not None and group not in cfg.groups:
+        raise fail(f"--group {group!r}: not a group in {cfg.source}; known: {', '.join(sorted(cfg.groups)) or 'none'}",
+                   exits.BAD_INPUT)
     parity = ParityStore(_store(store))
     rows = parity.summary(since=time.time() - window, route=route)
+    group_of = {r.name: r.group for r in cfg.routes}
+    if group is not None:
+        rows = [r for r in rows if group_of.get(r.route) == group]
+    groups = group_totals(rows, group_of)
     if as_json:
-        return print_json({"since": since, "routes": [r.as_dict() for r in rows]})
+        return print_json({"since": since, "groups": groups, "routes": [r.as_dict() for r in rows]})
+    for g in groups:
+        rate = "—" if g["parity_rate"] is None else f"{g['parity_rate'] * 100:.2f} %"
+        out.print(f"group [bold]{g['group']}[/]: {g['compared']} compared, parity {rate}, "
+                  f"{g['mismatch']} mismatched, {g['equivalent']} equivalent", highlight=False)
     table = Table(title=f"Parity over the last {since}")
     for column in ("route", "compared", "parity", "mismatch", "equivalent", "skipped", "dropped", "errors", "top differing paths", "noise"):
         table.add_column(column)
@@ -64,6 +78,22 @@ def report(
         if samples:
             out.print("Recent samples: " + ", ".join(f"#{s['id']} {s['route']} ({s['verdict']})" for s in samples)
                       + "  → strangler parity show ID", style="dim")
+
+
+def group_totals(rows, group_of: dict[str, str]) -> list[dict]:
+    """Counts of the routes' rows summed per group, with the group's parity rate (None before any comparison).
+    Rows of routes no longer in the config are counted under "(unknown)"."""
+    totals: dict[str, dict] = {}
+    for r in rows:
+        name = group_of.get(r.route, "(unknown)")
+        total = totals.setdefault(name, {"group": name, "compared": 0, "match": 0, "equivalent": 0, "mismatch": 0})
+        total["compared"] += r.compared
+        for key in ("match", "equivalent", "mismatch"):
+            total[key] += r.counts[key]
+    for total in totals.values():
+        compared = total["compared"]
+        total["parity_rate"] = None if compared == 0 else (total["match"] + total["equivalent"]) / compared
+    return sorted(totals.values(), key=lambda t: t["group"])
 
 
 @app.command("show")

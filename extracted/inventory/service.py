@@ -16,7 +16,7 @@ from extracted.common.errors import APIError, validation_error
 from extracted.common.identity import Identity
 from extracted.inventory.models import Product, StockAdjustment, StockItem, StockMovement, Warehouse
 from extracted.inventory.sync.outbox import INSERT, UPDATE, next_service_id, record_change, row_data
-from extracted.inventory.sync.ownership import DRAINING, NotOwner, claim_write
+from extracted.inventory.sync.ownership import DRAINING, WRITE_REFUSED_HEADER, NotOwner, claim_write
 
 RECEIVE, WRITE_OFF = "receive", "write_off"
 MOVEMENT_KIND = {RECEIVE: "receipt", WRITE_OFF: "write_off"}
@@ -28,7 +28,7 @@ def writes_refused(owner: str) -> APIError:
         text = "Inventory writes are being handed back to the monolith right now (owner: draining)."
     else:
         text = f"Inventory writes are owned by the monolith right now (owner: {owner})."
-    return APIError(503, {"detail": text}, headers={"Retry-After": "5"})
+    return APIError(503, {"detail": text}, headers={"Retry-After": "5", WRITE_REFUSED_HEADER: "inventory"})
 
 
 def claim(session: Session, *, dry_run: bool) -> None:

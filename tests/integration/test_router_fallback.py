@@ -102,6 +102,18 @@ def test_5xx_and_timeouts_on_safe_methods_fall_back_but_writes_do_not(stack):
     assert metric(router.url, "strangler_fallbacks_total", 'cause="timeout"') == 1
 
 
+def test_a_write_the_service_refuses_for_not_owning_it_is_served_by_legacy(stack):
+    router, _, _, _ = stack
+    refused = httpx.post(router.url + "/api/inventory/adjustments/?status=503&refuse=1&on=extracted", json={}, timeout=10)
+    assert (refused.status_code, refused.headers["x-strangler-served-by"]) == (200, "legacy")
+    assert refused.json()["method"] == "POST"
+    assert metric(router.url, "strangler_fallbacks_total", 'cause="write_refused"') == 1
+    # Any other 503 on a write may have written something: it goes back to the client as it is.
+    failed = httpx.post(router.url + "/api/inventory/adjustments/?status=503&on=extracted", json={}, timeout=10)
+    assert (failed.status_code, failed.headers["x-strangler-served-by"]) == (503, "extracted")
+    assert metric(router.url, "strangler_breaker_state", 'upstream="inventory"') == 0.0
+
+
 def test_an_upstream_that_is_down_gives_a_502_naming_it(tmp_path):
     config = processes.write_router_config(tmp_path / "strangler.yaml", f"http://127.0.0.1:{processes.free_port()}",
                                            f"http://127.0.0.1:{processes.free_port()}")

@@ -1,5 +1,6 @@
 """A tiny ASGI upstream for router tests: answers JSON naming itself (ECHO_NAME) and echoing the
-request. `?status=N` answers with that status, `?sleep=S` waits first; with `&on=NAME` only the upstream
+request. `?status=N` answers with that status, `?sleep=S` waits first, `?refuse=1` adds the header a service
+sends with a write it refused for not owning it (X-Strangler-Write-Refused); with `&on=NAME` only the upstream
 of that name does so (the same request reaches both sides in a fallback). As legacy it also answers the
 router's identity lookups (/api/auth/introspect/): every caller is anonymous, and lookups are not counted.
 The X-Strangler-Identity header, which only requests to extracted upstreams carry, is left out of the
@@ -52,6 +53,8 @@ async def app(scope, receive, send):
         "headers": {k.decode(): v.decode("latin-1") for k, v in scope["headers"] if k != b"x-strangler-identity"},
         "body_length": len(body),
     }).encode()
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]})
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
+    if "refuse" in query:
+        headers.append((b"x-strangler-write-refused", NAME.encode()))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": payload})

@@ -17,6 +17,9 @@ from sqlalchemy.orm import Session
 from extracted.inventory.models import CAPABILITY, SyncOwnership
 
 LEGACY, SERVICE, DRAINING = "legacy", "service", "draining"
+# On a write the service refuses for not owning it (nothing was written): the router may then send the
+# request to legacy instead, whatever its method, so a hand-back in progress costs a client nothing.
+WRITE_REFUSED_HEADER = "X-Strangler-Write-Refused"
 OWNERS = (LEGACY, SERVICE, DRAINING)
 
 
