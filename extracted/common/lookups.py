@@ -4,9 +4,12 @@ monolith's would, on SQLite and on PostgreSQL.
 - `icontains`: SQLite ``col LIKE '%term%' ESCAPE '\\'`` (ASCII-only case folding, as SQLite does it);
   PostgreSQL ``UPPER(col::text) LIKE UPPER('%term%')``. ``%``, ``_`` and ``\\`` in the term are escaped.
 - `search_condition`: DRF's SearchFilter: every term must match one of the fields.
-- `integer_lookup`: Django's IntegerField.get_prep_value (``int()``, which truncates a Decimal and
-  accepts " 7", "+7", "7_0") and its overflow rule: a value outside the database's 64-bit range matches
-  nothing (``=``, ``>=`` past the top) or everything (``>=`` below the bottom).
+- `lookup_int`: Django's IntegerField.get_prep_value (``int()``, which truncates a Decimal and accepts
+  " 7", "+7", "7_0");
+- `equals_int`, `at_least_int`: Django's overflow rule: a value outside the range of the column's type
+  on this database (an integer column is 32-bit on PostgreSQL and 64-bit on SQLite, a bigint 64-bit on
+  both) matches nothing (``=``, ``>=`` past the top) or everything (``>=`` below the bottom), and is
+  never sent to the database (PostgreSQL would refuse it).
 """
 
 from decimal import Decimal
@@ -15,6 +18,14 @@ from sqlalchemy import Text, and_, cast, false, func, literal, or_, true
 from sqlalchemy.sql.elements import ColumnElement
 
 BIGINT_MIN, BIGINT_MAX = -(2**63), 2**63 - 1
+INTEGER_MIN, INTEGER_MAX = -(2**31), 2**31 - 1
+
+
+def integer_range(dialect: str, *, big: bool) -> tuple[int, int]:
+    """connection.ops.integer_field_range of Django for an IntegerField (or BigIntegerField when `big`)."""
+    if big or dialect == "sqlite":
+        return BIGINT_MIN, BIGINT_MAX
+    return INTEGER_MIN, INTEGER_MAX
 
 
 def escape_like(term: str) -> str:
@@ -44,15 +55,17 @@ def lookup_int(value: str | int | Decimal) -> int | None:
         return None
 
 
-def equals_int(column: ColumnElement, value: int) -> ColumnElement[bool]:
-    """``column = value``, matching nothing when `value` is outside 64 bits (Django's EmptyResultSet)."""
-    return column == value if BIGINT_MIN <= value <= BIGINT_MAX else false()
+def equals_int(column: ColumnElement, value: int, dialect: str, *, big: bool = True) -> ColumnElement[bool]:
+    """``column = value``; nothing when `value` is out of range (Django's EmptyResultSet)."""
+    low, high = integer_range(dialect, big=big)
+    return column == value if low <= value <= high else false()
 
 
-def at_least_int(column: ColumnElement, value: int) -> ColumnElement[bool]:
-    """``column >= value``; everything below the 64-bit range, nothing above it (Django's overflow rule)."""
-    if value < BIGINT_MIN:
+def at_least_int(column: ColumnElement, value: int, dialect: str, *, big: bool = False) -> ColumnElement[bool]:
+    """``column >= value``; everything below the range, nothing above it (Django's overflow rule)."""
+    low, high = integer_range(dialect, big=big)
+    if value < low:
         return true()
-    if value > BIGINT_MAX:
+    if value > high:
         return false()
     return column >= value

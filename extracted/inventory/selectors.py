@@ -4,7 +4,7 @@ their order), so the endpoints only paginate and render.
 Each list is two queries: a count, and one page in one SELECT with its joins (no lazy loads, no ORM
 objects: rows become dicts directly). Filters, search and ordering mean what the monolith's filter
 backends mean (`extracted.inventory.filters`); orderings end with the row id, which the monolith's
-do not: where its order leaves ties, the database picks an order (see tests/parity/README.md).
+do not: where its order leaves ties, the database picks an order (see tests/parity/ties.py).
 """
 
 from collections.abc import Callable
@@ -50,7 +50,8 @@ class Listing:
 
     def one(self, session: Session, criteria: Criteria, pk: int) -> dict | None:
         """The row with id `pk` if the request's filters keep it (DRF filters before get_object)."""
-        statement = self._select(criteria, _dialect(session)).where(equals_int(self.id_column, pk))
+        dialect = _dialect(session)
+        statement = self._select(criteria, dialect).where(equals_int(self.id_column, pk, dialect))
         row = session.execute(statement).first()
         return self.shape(row) if row is not None else None
 
@@ -83,7 +84,7 @@ def _stock_conditions(criteria: Criteria, dialect: str) -> list:
         where.append(low if f["low_stock"] else not_(low))
     if "min_available" in f:
         # Django prepares the Decimal for an integer expression with int(): 2.5 means >= 2.
-        where.append(at_least_int(stock.c.on_hand - stock.c.reserved, int(f["min_available"])))
+        where.append(at_least_int(stock.c.on_hand - stock.c.reserved, int(f["min_available"]), dialect))
     return where
 
 

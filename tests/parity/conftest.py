@@ -58,7 +58,10 @@ def legacy_client(seeded_monolith):
     """An httpx client for the monolith, in-process through its WSGI application."""
     from django.core.wsgi import get_wsgi_application
 
-    with httpx.Client(transport=httpx.WSGITransport(app=get_wsgi_application()), base_url="http://testserver") as client:
+    from tests.parity.router_emulation import ServerLikeWSGITransport
+
+    transport = ServerLikeWSGITransport(app=get_wsgi_application())
+    with httpx.Client(transport=transport, base_url="http://testserver") as client:
         yield client
 
 

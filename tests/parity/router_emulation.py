@@ -1,7 +1,7 @@
 """Both sides of a parity comparison, asked as the strangler router would ask them, in-process.
 
-- The monolith: its WSGI app through httpx. A write runs inside a savepoint that is rolled back, so the
-  seeded data stays as it was for the next request.
+- The monolith: its WSGI app through httpx, each request in a savepoint. A write's savepoint is rolled
+  back, so the seeded data stays as it was for the next request.
 - The extracted service: its ASGI app through httpx, with what the router adds on the way. The caller is
   resolved through the monolith's introspection endpoint (``/api/auth/introspect/``, GET for safe
   methods, POST for unsafe ones) with the caller's credentials: authenticated -> a signed
@@ -12,6 +12,7 @@
 
 import asyncio
 from collections.abc import Mapping
+from urllib.parse import unquote_to_bytes
 
 import httpx
 
@@ -28,19 +29,40 @@ SHADOW_SECRET = b"strangler-dev-shadow-secret-not-for-production"
 _CREDENTIAL_HEADERS = ("authorization", "cookie", "x-csrftoken", "origin", "referer")
 
 
+class ServerLikeWSGITransport(httpx.WSGITransport):
+    """httpx's WSGI transport with PATH_INFO as a real server (gunicorn) sets it: the raw path
+    percent-decoded to bytes, as latin-1 text. httpx passes its own decoded text, which Django cannot
+    encode back for non-latin-1 characters (a harness artefact, not a monolith answer)."""
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        path_info = unquote_to_bytes(request.url.raw_path.split(b"?", 1)[0]).decode("latin-1")
+        app = self.app
+
+        def with_server_path(environ, start_response):
+            environ["PATH_INFO"] = path_info
+            return app(environ, start_response)
+
+        self.app = with_server_path
+        try:
+            return super().handle_request(request)
+        finally:
+            self.app = app
+
+
 def exchange_of(response: httpx.Response) -> Exchange:
     return Exchange(response.status_code, tuple(response.headers.multi_items()), response.content)
 
 
 def ask_legacy(client: httpx.Client, method: str, target: str, headers: Mapping[str, str], body: bytes) -> Exchange:
-    """The monolith's answer; a write is rolled back (a savepoint inside the seeded transaction)."""
-    if method in SAFE_METHODS:
-        return exchange_of(client.request(method, target, headers=headers, content=body or None))
+    """The monolith's answer, inside a savepoint of the seeded transaction: rolled back for a write, and
+    for a read that failed in the database (on PostgreSQL a failed statement would otherwise abort the
+    seeded transaction for every later request)."""
     from django.db import transaction
 
     with transaction.atomic():
         response = client.request(method, target, headers=headers, content=body or None)
-        transaction.set_rollback(True)
+        if method not in SAFE_METHODS or response.status_code >= 500:
+            transaction.set_rollback(True)
     return exchange_of(response)
 
 
