@@ -23,7 +23,6 @@ from extracted.common.pagination import page_from_request, paginated_body
 from extracted.common.parsers import Body, parse_body
 from extracted.common.rendering import DRFJSONResponse
 from extracted.common.shadow import shadow_rollback_requested
-from extracted.common.validation import Serializer
 from extracted.inventory import filters, selectors, service
 from extracted.inventory.filters import Criteria
 from extracted.inventory.models import Warehouse
@@ -143,17 +142,13 @@ def adjustment_list(request: Request, params: Params, identity: Staff, session: 
 def adjustment_create(request: Request, identity: Staff, body: Body, session: SessionDep):
     data = parse_body(body)
     service.claim(session, dry_run=shadow_rollback_requested(request.scope))
-    values = _validate(ADJUSTMENT_INPUT, data, WriteContext(session))
+    values = ADJUSTMENT_INPUT.validate(data, context=WriteContext(session))
     product, warehouse = values["sku"], values["warehouse"]
     adjustment = service.stock_adjust(session, product=product, warehouse=warehouse, kind=values["kind"],
                                       quantity=values["quantity"], reason=values["reason"], identity=identity)
     return DRFJSONResponse(selectors.adjustment_row((
         adjustment.id, product.sku, warehouse.code, adjustment.kind, adjustment.quantity, adjustment.reason,
         adjustment.created_by_username, adjustment.created_at)), status_code=201)
-
-
-def _validate(serializer: Serializer, data: Any, context: WriteContext) -> dict[str, Any]:
-    return serializer.validate(data, context=context)
 
 
 @router.get("/adjustments/{pk}/", dependencies=DETAIL, response_model=AdjustmentRead)
