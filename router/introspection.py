@@ -19,7 +19,9 @@ answers 502/504 and never forwards without an identity.
 Answers (identities and rejections, never errors) are cached for `identity_cache_seconds` under a
 digest of the method class and those header values, so credentials are not kept as cache keys; the
 cache holds at most `max_entries`, least recently used first out. Concurrent lookups of one key share
-a single request to the monolith, so a burst of one user's requests does not stampede it.
+a single request to the monolith, so a burst of one user's requests does not stampede it. The price
+of the cache: a token deleted, a session ended or a user demoted at the monolith is still honoured for
+extracted routes until its cached answer expires (5 s by default; 0 turns the cache off).
 """
 
 import asyncio
@@ -157,10 +159,6 @@ class IdentityResolver:
             self._results["hit"].inc()  # no call of its own: it shares the lookup in flight
         # Shielded: a caller that goes away must not cancel the lookup others are waiting for.
         return await asyncio.shield(task)
-
-    def forget(self) -> None:
-        """Drop every cached answer (lookups in flight finish and are cached as usual)."""
-        self._cache.clear()
 
     def _finished(self, key: bytes, task: asyncio.Task) -> None:
         if self._in_flight.get(key) is task:
