@@ -58,7 +58,8 @@ def router_env(upstream_url: str, store: Path, transport: str, source: Path) -> 
     env = {k: v for k, v in os.environ.items() if not k.startswith("STRANGLER_")}
     env["PYTHONPATH"] = str(source)  # `router` imports from there, ahead of the editable install
     env.update(STRANGLER_CONFIG=str(source / "strangler.yaml"), STRANGLER_UPSTREAM_LEGACY_URL=upstream_url,
-               STRANGLER_STORE_URL=f"sqlite:///{store}", STRANGLER_TRANSPORT=transport)
+               STRANGLER_STORE_URL=f"sqlite:///{store}", STRANGLER_TRANSPORT=transport,
+               STRANGLER_ENV="test")  # a local benchmark: the development identity secret is allowed
     return env
 
 
