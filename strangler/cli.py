@@ -3,6 +3,7 @@
 import typer
 
 from . import parity, routes, sync
+from .discover import discover_command
 from . import offline  # noqa: F401 -- registers `parity record | replay | export` on parity.app
 
 app = typer.Typer(help="Strangler-fig migration toolkit: route flags, parity, sync and playbooks.", no_args_is_help=True,
@@ -10,6 +11,7 @@ app = typer.Typer(help="Strangler-fig migration toolkit: route flags, parity, sy
 app.add_typer(routes.app, name="routes")
 app.add_typer(parity.app, name="parity")
 app.add_typer(sync.app, name="sync")
+app.command("discover")(discover_command)
 
 
 def main() -> None:
