@@ -34,6 +34,7 @@ from extracted.inventory.sync.legacy import SyncedTable
 from extracted.inventory.sync.bulk import insert_rows, row_converter
 from extracted.inventory.sync.events import Position
 from extracted.inventory.sync.outboxes import read_mark
+from extracted.inventory.sync.transactions import write_transaction
 
 log = logging.getLogger(__name__)
 
@@ -141,7 +142,7 @@ def _require_service_tables(database: Database) -> None:
 
 def _prepare(source: Connection, database: Database, *, restart: bool) -> BackfillReport:
     """Start fresh (mark first, then bookkeeping rows) or pick up the recorded progress."""
-    with database.engine.begin() as service:
+    with write_transaction(database.engine, SyncBackfill.__tablename__) as service:
         owner = service.execute(
             select(SyncOwnership.owner).where(SyncOwnership.capability == CAPABILITY)).scalar_one_or_none()
         if owner not in (None, "legacy"):
@@ -194,12 +195,12 @@ def _copy_table(source: Connection, database: Database, table: SyncedTable, afte
     columns = table.service_columns
     convert = row_converter(table.model, columns, database.engine.dialect.name)
     copied = 0
-    with database.engine.begin() as service:
+    with write_transaction(database.engine, SyncBackfill.__tablename__) as service:
         _drop_secondary_indexes(service, table)
     while True:
         rows = convert(source.execute(query, {"after": after, "limit": chunk_size}).fetchall())
         done = len(rows) < chunk_size
-        with database.engine.begin() as service:
+        with write_transaction(database.engine, SyncBackfill.__tablename__) as service:
             if done:
                 _build_secondary_indexes(service, table)
             if rows:
@@ -217,7 +218,7 @@ def _copy_table(source: Connection, database: Database, table: SyncedTable, afte
 
 
 def _record_end_mark(source: Connection, database: Database, *, copied: bool) -> None:
-    with database.engine.begin() as service:
+    with write_transaction(database.engine, SyncBackfill.__tablename__) as service:
         if not backfill_complete(service):
             return
         if copied or cursors.read(service, SyncCursor.__tablename__, cursors.BACKFILL_END) is None:

@@ -31,6 +31,7 @@ from extracted.inventory.sync.backfill import backfill_complete
 from extracted.inventory.sync.cursors import Cursor
 from extracted.inventory.sync.events import ChangeEvent, EventError, Position
 from extracted.inventory.sync.outboxes import SERVICE_NOTIFY_CHANNEL, Outbox
+from extracted.inventory.sync.transactions import write_transaction
 
 log = logging.getLogger(__name__)
 
@@ -181,7 +182,7 @@ class ReverseRelay(Relay):
                 raise RelayError(f"the monolith's database lacks {', '.join(missing)}: migrate the monolith first")
             if not self.outbox.exists():
                 raise RelayError("the service's database has no outbox table: run the service's migrations first")
-            with self.target.begin() as connection:
+            with write_transaction(self.target, self.cursor_table) as connection:
                 if cursors.read(connection, self.cursor_table, self.cursor_name) is None:
                     # Every event the service ever wrote is still to apply: start before the first.
                     cursors.put(connection, self.cursor_table, self.cursor_name, Position(0, 0))
