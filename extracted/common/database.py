@@ -107,6 +107,12 @@ def _take_over_sqlite_transactions(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _driver_leaves_transactions_alone(dbapi_connection, connection_record) -> None:
         dbapi_connection.isolation_level = None
+        # The service's workers and its relay share the file: with WAL, readers never block the writer
+        # (the default rollback journal makes every commit wait for readers), and a busy writer is
+        # waited for instead of failing with "database is locked".
+        dbapi_connection.execute("PRAGMA journal_mode=WAL")
+        dbapi_connection.execute("PRAGMA synchronous=NORMAL")
+        dbapi_connection.execute("PRAGMA busy_timeout=20000")
 
     @event.listens_for(engine, "begin")
     def _emit_begin(connection: Connection) -> None:
