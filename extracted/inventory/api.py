@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
+from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
 
 from extracted.common.database import SessionDep
@@ -178,6 +179,16 @@ def movement_list(request: Request, params: Params, identity: Staff, session: Se
 def movement_detail(lookup: PkLookup, params: Params, identity: Staff, session: SessionDep):
     return DRFJSONResponse(_one(session, selectors.MOVEMENT_LIST, filters.MOVEMENTS.parse(params), lookup,
                                 "StockMovement"))
+
+
+# -- HEAD is GET without the body, as Django's views serve it (the server drops the body) ----------------------
+def _serve_head_like_get() -> None:
+    for route in [r for r in router.routes if isinstance(r, APIRoute) and "GET" in r.methods]:
+        router.add_api_route(route.path[len(router.prefix):], route.endpoint, methods=["HEAD"],
+                             dependencies=route.dependencies, include_in_schema=False, name=f"head:{route.name}")
+
+
+_serve_head_like_get()
 
 
 # -- methods a route does not serve: the permission first, then 405, as DRF's dispatch ---------------------

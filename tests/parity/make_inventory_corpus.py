@@ -74,13 +74,14 @@ def requests_to_record() -> list[Req]:
           Req(s, headers={"accept": "application/*"}), Req(s, "anonymous", headers={"accept": "application/xml"}),
           Req(f"{s}?format=xml", "anonymous")]
     r += [Req(s, method="POST", body={}), Req(s, "customer", method="DELETE"), Req(s, "anonymous", method="PUT")]
+    r += [Req(s, method="HEAD"), Req(f"{s}?page=99", method="HEAD"), Req(s, "anonymous", method="HEAD")]
 
     # -- stock detail -------------------------------------------------------------------------------
     d = f"{s}{sku}/"
     r += [Req(d), Req(d, "customer"), Req(d, "anonymous"), Req(d, "invalid-token"), Req(f"{s}{sku2}/"),
           Req(f"{s}{NO_STOCK_SKU}/"), Req(f"{s}NOPE/"), Req(f"{s}{sku.lower()}/"), Req(f"{s}{sku}.json/"),
           Req(f"{d}?min_available=abc"), Req(f"{d}?format=xml"), Req(f"{d}?format=json"), Req(f"{s}%20{sku}/"),
-          Req(d, method="PUT", body={}), Req(d, "customer", method="DELETE")]
+          Req(d, method="PUT", body={}), Req(d, "customer", method="DELETE"), Req(d, method="HEAD")]
 
     # -- warehouses ---------------------------------------------------------------------------------
     w = f"{INV}/warehouses/"
@@ -94,7 +95,7 @@ def requests_to_record() -> list[Req]:
     r += [Req(wd), Req(wd, "customer"), Req(wd, "anonymous"), Req(f"{w}1.json/"), Req(f"{w}1.xml/"),
           Req(f"{w}1.2.3/"), Req(f"{w}999/"), Req(f"{w}abc/"), Req(f"{w}99999999999999999999/"), Req(f"{w}-1/"),
           Req(f"{wd}?country=AT"), Req(f"{wd}?active=maybe"), Req(f"{w}%201/"), Req(f"{w}4/"),
-          Req(f"{wd}?search=nothing-like-this"), Req(f"{wd}?format=xml", "anonymous")]
+          Req(f"{wd}?search=nothing-like-this"), Req(f"{wd}?format=xml", "anonymous"), Req(wd, method="HEAD")]
     new = {"code": "DUS", "name": "Duesseldorf Cross-Dock", "city": "Duesseldorf"}
     r += [Req(w, method="POST", body=new),
           Req(w, method="POST", body={**new, "country": "NL", "active": False}),
