@@ -101,6 +101,8 @@ def run_command(
     max_seconds: Annotated[float | None, typer.Option("--max-seconds", min=0, help="Stop after this long")] = None,
     metrics_port: Annotated[int | None, typer.Option("--metrics-port", min=1, max=65535,
                                                      help="Serve Prometheus metrics on this port")] = None,
+    metrics_host: Annotated[str, typer.Option("--metrics-host", help="Address for the metrics port "
+                                                                    "(0.0.0.0 in a container)")] = "127.0.0.1",
     batch_size: Annotated[int, typer.Option("--batch-size", min=1, max=100_000, help="Events per transaction")] = 500,
     poll_interval: Annotated[float, typer.Option("--poll-interval", min=0.01, max=60,
                                                  help="Seconds between looks when polling (SQLite)")] = 0.2,
@@ -135,7 +137,7 @@ def run_command(
         metrics = RelayMetrics(capability)
         if metrics_port is not None:
             try:
-                metrics.serve(metrics_port)
+                metrics.serve(metrics_port, metrics_host)
             except OSError as exc:
                 raise fail(f"cannot serve metrics on port {metrics_port}: {exc}", exits.BAD_INPUT) from exc
         stop = threading.Event()
@@ -212,16 +214,16 @@ def status_command(capability: CapabilityArg, service_db: ServiceDbOpt = None, l
     out.print(f"backfill: {'complete' if status.backfill_complete else 'not complete'} "
               f"({done}/{len(status.backfill) or '—'} tables, {sum(r['rows'] for r in status.backfill):,} rows)")
     table = Table(title="Relays")
-    for column in ("direction", "outbox", "outbox size", "cursor (txid, id)", "applied", "cursor moved", "backlog", "lag"):
-        table.add_column(column)
+    for column in ("relay", "outbox (events)", "cursor txid/id", "applied", "moved (UTC)", "backlog", "lag"):
+        table.add_column(column, justify="left" if column in ("relay", "outbox (events)") else "right")
     for d in status.directions:
         cursor = d.cursor
         table.add_row(
-            d.direction, d.outbox if d.outbox_exists else f"{d.outbox} (missing)",
-            _n(d.outbox_size), f"{cursor['txid']}, {cursor['event_id']}" if cursor else "—",
+            d.direction, f"{d.outbox} ({_n(d.outbox_size)})" if d.outbox_exists else f"{d.outbox} (missing)",
+            f"{cursor['txid']}/{cursor['event_id']}" if cursor else "—",
             _n(cursor["applied"]) if cursor else "—",
-            f"{cursor['updated_at']:%Y-%m-%d %H:%M:%S}" if cursor and cursor["updated_at"] else "—",
-            _n(d.backlog), "—" if d.lag_seconds is None else f"{d.lag_seconds:.2f} s")
+            f"{cursor['updated_at']:%H:%M:%S}" if cursor and cursor["updated_at"] else "—",
+            _n(d.backlog), "—" if d.lag_seconds is None else f"{d.lag_seconds:.1f} s")
     out.print(table)
 
 
