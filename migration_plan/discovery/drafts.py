@@ -69,7 +69,7 @@ def write_drafts(discovery: Discovery, app: str, out_dir: Path, *, force: bool =
     if existing and not force:
         raise AlreadyThere(f"{' and '.join(existing)} already exist{'s' if len(existing) == 1 else ''}; "
                            "pass --force to overwrite")
-    routes_text = _routes_yaml(app, drafts, settings_module)
+    routes_text = _routes_yaml(app, drafts, _description(app, drafts, len(endpoints)), settings_module)
     playbook = playbook_skeleton(app, has_writes=drafts.has_writes, endpoints=len(endpoints))
     for step in playbook["steps"]:
         if "checklist" in step:
@@ -86,7 +86,7 @@ def write_drafts(discovery: Discovery, app: str, out_dir: Path, *, force: bool =
     return Written(routes_file, playbook_file, drafts)
 
 
-def _routes_yaml(app: str, drafts: RouteDrafts, settings_module: str) -> str:
+def _routes_yaml(app: str, drafts: RouteDrafts, description: str, settings_module: str) -> str:
     """The draft as strangler.yaml writes it: block mappings above, one flow mapping per route."""
     source = f" (settings {settings_module})" if settings_module else ""
     lines = [
@@ -102,7 +102,7 @@ def _routes_yaml(app: str, drafts: RouteDrafts, settings_module: str) -> str:
         "groups:",
         f"  {app}:",
         f"    upstream: {app}",
-        f"    description: {_flow(_description(drafts))}",
+        f"    description: {_flow(description)}",
         "",
         "routes:",
     ]
@@ -113,9 +113,10 @@ def _routes_yaml(app: str, drafts: RouteDrafts, settings_module: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _description(drafts: RouteDrafts) -> str:
-    resources = dict.fromkeys(r["name"].split(".")[1] for r in drafts.routes if r["name"].count(".") >= 2)
-    return ", ".join(resources).capitalize() or f"The {drafts.routes[0]['group']} endpoints"
+def _description(app: str, drafts: RouteDrafts, endpoints: int) -> str:
+    """`14 endpoints of the inventory app: warehouses, stock, ...` (the first resource segment of each route)."""
+    resources = dict.fromkeys(r["name"].split(".")[1] if r["name"].count(".") >= 2 else app for r in drafts.routes)
+    return f"{endpoints} endpoint{'s' if endpoints != 1 else ''} of the {app} app: {', '.join(resources)}"
 
 
 def _flow(value) -> str:

@@ -27,30 +27,31 @@ def load_project(settings_module: str = DEFAULT_SETTINGS):
     from django.core.exceptions import ImproperlyConfigured
     from django.urls import get_resolver
 
+    # Like manage.py: the project is imported from the current directory first.
+    if os.getcwd() not in sys.path and "" not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    try:
+        importlib.import_module(settings_module)
+    except ModuleNotFoundError as exc:
+        if not settings_module.startswith(exc.name or "\0"):
+            raise DiscoveryError(f"settings module {settings_module!r} failed to import: {exc}") from exc
+        raise DiscoveryError(f"settings module {settings_module!r} not found (run from the project's "
+                             f"directory, or give the dotted name with --settings)") from exc
+    except ImproperlyConfigured as exc:
+        raise DiscoveryError(f"settings module {settings_module!r} refused to load: {exc}") from exc
+    except Exception as exc:
+        raise DiscoveryError(f"settings module {settings_module!r} failed to import: "
+                             f"{exc.__class__.__name__}: {exc}") from exc
     if settings.configured:
         current = getattr(settings, "SETTINGS_MODULE", None)
         if current != settings_module:
             raise DiscoveryError(f"Django is already set up with {current!r} in this process; "
                                  f"cannot switch to {settings_module!r}")
     else:
-        # Like manage.py: the project is imported from the current directory first.
-        if os.getcwd() not in sys.path and "" not in sys.path:
-            sys.path.insert(0, os.getcwd())
-        try:
-            importlib.import_module(settings_module)
-        except ModuleNotFoundError as exc:
-            if not settings_module.startswith(exc.name or "\0"):
-                raise DiscoveryError(f"settings module {settings_module!r} failed to import: {exc}") from exc
-            raise DiscoveryError(f"settings module {settings_module!r} not found (run from the project's "
-                                 f"directory, or give the dotted name with --settings)") from exc
-        except ImproperlyConfigured as exc:
-            raise DiscoveryError(f"settings module {settings_module!r} refused to load: {exc}") from exc
-        except Exception as exc:
-            raise DiscoveryError(f"settings module {settings_module!r} failed to import: "
-                                 f"{exc.__class__.__name__}: {exc}") from exc
         os.environ["DJANGO_SETTINGS_MODULE"] = settings_module
     try:
-        django.setup()
+        if not apps.ready:  # set up already (a test session, a shell): leave its logging alone
+            django.setup()
         resolver = get_resolver()
         resolver.url_patterns  # noqa: B018 -- imports the URLconf and every view now, inside this try
     except Exception as exc:
