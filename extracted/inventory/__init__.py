@@ -7,9 +7,9 @@ and body validation), `api` (the endpoints), `app` (``create_app(settings)``), `
 serve), `sync` (data sync with the monolith). The contract is the monolith's inventory API, byte for
 byte where it can be; tests/parity/ proves it, and says where it cannot be.
 
-Known differences from the monolith, none of which the router sends here or the parity suite accepts
-silently: no browsable API (``Accept: text/html`` or ``?format=api`` still get JSON), no OPTIONS
-metadata (405), no multipart bodies (415), no ``indent`` Accept parameter, and the Host header is not
-checked against ALLOWED_HOSTS. Orderings that leave ties are broken by id (the monolith leaves them to
-the database).
+Known differences from the monolith: no browsable API (a browser's ``Accept: text/html`` or
+``?format=api`` gets JSON, where the monolith renders HTML), no OPTIONS metadata (405; the router keeps
+OPTIONS on legacy), no multipart bodies (415), no ``indent`` Accept parameter, and the Host header is
+not checked against ALLOWED_HOSTS. Orderings that leave ties are broken by id (the monolith leaves
+them to the database; the parity suite compares those tie-blind, tests/parity/ties.py).
 """
