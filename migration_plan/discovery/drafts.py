@@ -78,9 +78,10 @@ def write_drafts(discovery: Discovery, app: str, out_dir: Path, *, force: bool =
                      "# Review the thresholds and hold times before the first run.\n"
                      + yaml.dump(playbook, Dumper=_PlainDumper, sort_keys=False, default_flow_style=None, width=200))
     try:
-        for path, text in ((routes_file, routes_text), (playbook_file, playbook_text)):
+        for path in (routes_file, playbook_file):  # both directories first: a refusal writes nothing
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text)
+        routes_file.write_text(routes_text)
+        playbook_file.write_text(playbook_text)
     except OSError as exc:
         raise DiscoveryError(f"cannot write the drafts under {out_dir}: {exc.strerror or exc}") from exc
     return Written(routes_file, playbook_file, drafts)

@@ -13,8 +13,9 @@ walk follows nested includes and reads each view the way Django and DRF dispatch
 HEAD and OPTIONS are not listed: strangler.yaml routes HEAD with GET, and OPTIONS always goes to legacy.
 DRF's format-suffix patterns (`/stock.json`, `/stock/{sku}.json`) are skipped and only counted; in
 strangler.yaml they always go to legacy. Tooling endpoints -- the Django admin, the API root of a
-DefaultRouter and the schema/docs views -- are listed under their own app (`admin`, `rest_framework`,
-`drf_spectacular`) with `tooling` set, so callers can leave them out. An endpoint whose pattern
+DefaultRouter and the schema/docs views -- are listed under their own app (`admin` for everything under
+an AdminSite's URL namespace, else the view's app: `rest_framework`, `drf_spectacular`) with `tooling`
+set, so callers can leave them out (`strangler discover` does unless `--include-admin`). An endpoint whose pattern
 strangler.yaml cannot express keeps a best-effort path and a `note` saying why.
 """
 
