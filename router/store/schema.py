@@ -76,3 +76,40 @@ parity_noise = Table(
     Column("count", Integer, nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
+
+# -- router traffic (evidence for playbook gates) ------------------------------------------------------
+# Per route, target (legacy | extracted) and minute: counts and a fixed-bounds latency histogram, written
+# by the router's recorder thread once a second, summed by readers in any process.
+traffic_counts = Table(
+    "strangler_traffic_counts", metadata,
+    Column("route", String(200), primary_key=True),
+    Column("target", String(16), primary_key=True),
+    Column("bucket", Integer, primary_key=True),       # unix minute
+    Column("requests", Integer, nullable=False),
+    Column("errors", Integer, nullable=False),         # answers with a 5xx status
+    Column("fallbacks", Integer, nullable=False),      # served by legacy after the extracted side failed
+    Column("latency", Text, nullable=False),           # JSON list: counts per bound of router.store.traffic.BOUNDS
+)
+
+# -- migration plans ------------------------------------------------------------------------------------
+# The engine's latest evaluation of each capability's playbook (JSON snapshot, read by the dashboard).
+plan_state = Table(
+    "strangler_plan_state", metadata,
+    Column("capability", String(100), primary_key=True),
+    Column("snapshot", Text, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+# Every step run, rollback, refusal and approval, with the evidence that decided it.
+plan_audit = Table(
+    "strangler_plan_audit", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("capability", String(100), nullable=False, index=True),
+    Column("step", String(100), nullable=False),
+    Column("action", String(32), nullable=False),      # enter | advance | rollback | approve | refuse | done
+    Column("outcome", String(32), nullable=False),     # ok | failed | refused | ...
+    Column("evidence", Text, nullable=False),          # JSON
+    Column("actor", String(200), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False, index=True),
+)
