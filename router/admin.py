@@ -17,9 +17,10 @@ PREFIX = "/_strangler"
 
 
 class AdminApi:
-    def __init__(self, config, store, holder, watcher, proxy, metrics, admin_token: str | None, parity=None):
+    def __init__(self, config, store, holder, watcher, proxy, metrics, admin_token: str | None, parity=None,
+                 traffic=None):
         self.config, self.store, self.holder, self.watcher = config, store, holder, watcher
-        self.parity = parity
+        self.parity, self.traffic = parity, traffic
         self.proxy, self.metrics = proxy, metrics
         self.admin_token = admin_token
         self._routes = {
@@ -31,7 +32,11 @@ class AdminApi:
             ("POST", "/_strangler/api/flags"): (self.set_flag, True),
             ("GET", "/_strangler/api/parity"): (self.parity_report, True),
             ("GET", "/_strangler/api/parity/samples"): (self.parity_samples, True),
+            ("GET", "/_strangler/api/traffic"): (self.traffic_report, True),
         }
+        # The dashboard (router/dashboard/): its page is open, its reads follow the token rule above.
+        from router.dashboard import Dashboard
+        self._routes.update(Dashboard(store, metrics).routes())
 
     async def __call__(self, scope, receive, send) -> None:
         path = scope["path"].rstrip("/") or "/"
@@ -143,6 +148,23 @@ class AdminApi:
         if not limit.isdigit():
             return await send_json(send, 400, {"error": "bad_request", "detail": "limit must be a positive integer"})
         await send_json(send, 200, {"samples": self.parity.samples(route=params.get("route"), limit=min(int(limit), 200))})
+
+    async def traffic_report(self, scope, receive, send):
+        """Per route and target since `since` seconds ago (default 3600); `group` keeps one group's routes."""
+        params = _query(scope)
+        try:
+            since = time.time() - float(params.get("since", "3600"))
+        except ValueError:
+            return await send_json(send, 400, {"error": "bad_request", "detail": "since must be a number of seconds"})
+        routes = None
+        if params.get("group"):
+            if params["group"] not in self.config.groups:
+                return await send_json(send, 404, {"error": "not_found", "detail": f"no route group {params['group']!r}"})
+            routes = [r.name for r in self.config.routes if r.group == params["group"]]
+        if self.traffic is None:
+            return await send_json(send, 200, {"since": since, "routes": []})
+        rows = self.traffic.summary(since=since, routes=routes)
+        await send_json(send, 200, {"since": since, "routes": [r.as_dict() for r in rows]})
 
     async def parity_sample(self, scope, receive, send):
         raw = scope["path"].rstrip("/").rsplit("/", 1)[-1]

@@ -25,6 +25,7 @@ from router.redaction import Redactor
 from router.shadow import ShadowRunner
 from router.store import ControlStore
 from router.store.parity import ParityStore
+from router.store.traffic import TrafficStore
 from router.transport import create_transport
 from router.watcher import FlagWatcher, SnapshotHolder
 
@@ -46,7 +47,8 @@ class RouterApp:
         self.identity = IdentityResolver(self.transport, self.metrics, identity_secret(config, environ),
                                          path=settings.identity_introspect_path, ttl=settings.identity_cache_seconds)
         self.parity = ParityStore(store, settings.parity_samples_per_signature, settings.parity_retention_days)
-        self.recorder = ParityRecorder(self.parity, self.metrics)
+        self.traffic = TrafficStore(store, settings.parity_retention_days)
+        self.recorder = ParityRecorder(self.parity, self.metrics, traffic_store=self.traffic)
         secret = environ.get("STRANGLER_SHADOW_SECRET")
         self.shadow = ShadowRunner(config, self.transport, self.metrics, self.recorder, Redactor(settings.redact_fields),
                                    secret.encode() if secret else None, noise_source=self.parity.noise_paths,
@@ -54,7 +56,8 @@ class RouterApp:
         self.proxy = Proxy(config, RouteTable(config.routes), self.holder, self.transport, self.metrics, token,
                            breaker_threshold=settings.breaker_failures, breaker_cooldown=settings.breaker_cooldown,
                            shadow=self.shadow, identity=self.identity)
-        self.admin = AdminApi(config, store, self.holder, self.watcher, self.proxy, self.metrics, token, self.parity)
+        self.admin = AdminApi(config, store, self.holder, self.watcher, self.proxy, self.metrics, token, self.parity,
+                              self.traffic)
 
     async def __call__(self, scope, receive, send) -> None:
         kind = scope["type"]

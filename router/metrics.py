@@ -2,6 +2,8 @@
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
+from router.store.traffic import TrafficCounter
+
 _LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
 
@@ -40,8 +42,13 @@ class RouterMetrics:
         # Label children are cached: .labels() costs more than the observation on the hot path.
         self._request_children: dict = {}
         self._latency_children: dict = {}
+        # Per route/target/minute counts for the control store (playbook gates), drained by the recorder.
+        self.traffic = TrafficCounter()
 
-    def observe(self, route: str, target: str, status: int, seconds: float) -> None:
+    def observe(self, route: str, target: str, status: int, seconds: float, upstream: str | None = None) -> None:
+        """`target` is legacy | extracted | error; for an error, `upstream` says which side failed."""
+        side = target if target != "error" else ("legacy" if upstream == "legacy" else "extracted")
+        self.traffic.observe(route, side, status, seconds)
         key = (route, target, status // 100)
         counter = self._request_children.get(key)
         if counter is None:
@@ -52,6 +59,10 @@ class RouterMetrics:
         if hist is None:
             hist = self._latency_children[lkey] = self.latency.labels(route, target)
         hist.observe(seconds)
+
+    def fallback(self, route: str, upstream: str, cause: str) -> None:
+        self.fallbacks.labels(route, upstream, cause).inc()
+        self.traffic.fallback(route)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -184,20 +184,20 @@ class Proxy:
                 capture.finish(None)
             status, error = (504, "gateway_timeout") if exc.timed_out else (502, "bad_gateway")
             self.metrics.upstream_errors.labels(exc.upstream, "identity").inc()
-            self.metrics.observe(route_name, "error", status, time.perf_counter() - started)
+            self.metrics.observe(route_name, "error", status, time.perf_counter() - started, exc.upstream)
             return await self._reject(send, status, error, f"the caller's identity could not be looked up at upstream "
                                       f"'{exc.upstream}': {exc.message}", route_name, rid_b, exc.upstream)
         except UpstreamTimeout as exc:
             if capture is not None:
                 capture.finish(None)
             self.metrics.upstream_errors.labels(exc.upstream, "timeout").inc()
-            self.metrics.observe(route_name, "error", 504, time.perf_counter() - started)
+            self.metrics.observe(route_name, "error", 504, time.perf_counter() - started, exc.upstream)
             return await self._reject(send, 504, "gateway_timeout", f"upstream '{exc.upstream}' did not answer in time", route_name, rid_b, exc.upstream)
         except UpstreamError as exc:
             if capture is not None:
                 capture.finish(None)
             self.metrics.upstream_errors.labels(exc.upstream, "connect").inc()
-            self.metrics.observe(route_name, "error", 502, time.perf_counter() - started)
+            self.metrics.observe(route_name, "error", 502, time.perf_counter() - started, exc.upstream)
             return await self._reject(send, 502, "bad_gateway", f"upstream '{exc.upstream}' is unavailable: {exc.message}", route_name, rid_b, exc.upstream)
 
         headers = response_headers(response.headers, self.request_id_header, rid_b)
@@ -245,7 +245,7 @@ class Proxy:
         upstream = decision.upstream
         breaker = self.breakers[upstream]
         if not breaker.allow():
-            self.metrics.fallbacks.labels(route_name, upstream, "breaker_open").inc()
+            self.metrics.fallback(route_name, upstream, "breaker_open")
             return "legacy", await self.transport.send("legacy", method, target, headers, body)
         safe = method in SAFE_METHODS
         try:
@@ -257,27 +257,27 @@ class Proxy:
             # A refused connection never reached the service: any method may go to legacy instead.
             if not (decision.may_fall_back and replayable):
                 raise
-            self.metrics.fallbacks.labels(route_name, upstream, "connect").inc()
+            self.metrics.fallback(route_name, upstream, "connect")
             return "legacy", await self.transport.send("legacy", method, target, headers, body)
         except UpstreamTimeout:
             breaker.record_failure()
             self._breaker_gauge(upstream, breaker)
             if not (decision.may_fall_back and safe and replayable):
                 raise
-            self.metrics.fallbacks.labels(route_name, upstream, "timeout").inc()
+            self.metrics.fallback(route_name, upstream, "timeout")
             return "legacy", await self.transport.send("legacy", method, target, headers, body)
         if response.status == 503 and decision.may_fall_back and replayable and _write_refused(response.headers):
             # Not a failure of the service (the breaker is left alone): it does not own these writes
             # right now, e.g. while they are handed back to the monolith.
             await response.aclose()
-            self.metrics.fallbacks.labels(route_name, upstream, "write_refused").inc()
+            self.metrics.fallback(route_name, upstream, "write_refused")
             return "legacy", await self.transport.send("legacy", method, target, headers, body)
         if response.status >= 500:
             breaker.record_failure()
             self._breaker_gauge(upstream, breaker)
             if decision.may_fall_back and safe and replayable:
                 await response.aclose()
-                self.metrics.fallbacks.labels(route_name, upstream, "5xx").inc()
+                self.metrics.fallback(route_name, upstream, "5xx")
                 return "legacy", await self.transport.send("legacy", method, target, headers, body)
         else:
             breaker.record_success()

@@ -13,8 +13,10 @@ log = logging.getLogger("strangler.parity")
 
 class ParityRecorder:
     def __init__(self, parity_store, metrics=None, max_queue: int = 10_000, flush_interval: float = 0.5,
-                 prune_interval: float = 300.0):
+                 prune_interval: float = 300.0, traffic_store=None, traffic_interval: float = 1.0):
         self.store, self.metrics = parity_store, metrics
+        # Traffic counts (metrics.traffic) are drained to the traffic store about once a second.
+        self.traffic_store, self.traffic_interval = traffic_store, traffic_interval
         self.flush_interval, self.prune_interval = flush_interval, prune_interval
         self._queue: queue.Queue = queue.Queue(max_queue)
         self._stop = threading.Event()
@@ -42,6 +44,7 @@ class ParityRecorder:
         if self._thread is not None:
             self._thread.join(timeout=10)
         self.flush()
+        self.flush_traffic()
 
     def flush(self) -> int:
         """Write what is queued now; returns how many comparisons were written."""
@@ -67,13 +70,28 @@ class ParityRecorder:
                 return 0
         return len(comparisons)
 
+    def flush_traffic(self) -> None:
+        if self.traffic_store is None or self.metrics is None:
+            return
+        data = self.metrics.traffic.take()
+        if data:
+            try:
+                self.traffic_store.write(data)
+            except Exception as exc:  # evidence lost for this second; the proxy is not hurt
+                log.warning("traffic store write failed, %d buckets lost: %s", len(data), exc)
+
     def _run(self) -> None:
-        last_prune = time.monotonic()
+        last_prune = last_traffic = time.monotonic()
         while not self._stop.wait(self.flush_interval):
             self.flush()
+            if time.monotonic() - last_traffic >= self.traffic_interval:
+                last_traffic = time.monotonic()
+                self.flush_traffic()
             if time.monotonic() - last_prune > self.prune_interval:
                 last_prune = time.monotonic()
                 try:
                     self.store.prune()
+                    if self.traffic_store is not None:
+                        self.traffic_store.prune(time.time())
                 except Exception as exc:
                     log.warning("parity retention prune failed: %s", exc)
