@@ -11,7 +11,12 @@ Order of work, and why:
    mark is simply the highest event id.
 2. Copy table by table in foreign-key order, keyset-chunked by id (``WHERE id > :after ORDER BY id
    LIMIT n``). Each chunk is inserted in one service transaction that also records the table's progress
-   in ``sync_backfill``, so an interrupted backfill resumes after the last chunk it committed.
+   in ``sync_backfill``, so an interrupted backfill resumes after the last chunk it committed. Rows go
+   in through the driver (`bulk`); a table's non-unique indexes are built once after its last chunk.
+3. Record where the outbox stands once the copy is done (``sync_cursor['legacy-outbox:backfill-end']``):
+   the copy may reflect any change committed before it, so the handover to the service waits until the
+   forward relay has passed it (from then on stock counters are applied as deltas, and replaying a change
+   the copy already holds would count it twice).
 
 The source connection is only read: never committed or rolled back, because the caller may lend one in
 the middle of its own transaction (the parity tests lend Django's). The service's tables must exist
@@ -30,9 +35,9 @@ from sqlalchemy.engine import Connection
 from extracted.common.database import Database
 from extracted.inventory.models import CAPABILITY, SyncBackfill, SyncCursor, SyncOwnership
 from extracted.inventory.sync import cursors, legacy
-from extracted.inventory.sync.legacy import SyncedTable
 from extracted.inventory.sync.bulk import insert_rows, row_converter
 from extracted.inventory.sync.events import Position
+from extracted.inventory.sync.legacy import SyncedTable
 from extracted.inventory.sync.outboxes import read_mark
 from extracted.inventory.sync.transactions import write_transaction
 
