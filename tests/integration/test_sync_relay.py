@@ -290,3 +290,41 @@ def test_events_of_later_transactions_wait_while_an_older_one_runs(pg_synced):
         a.commit()
     assert relay.drain() == 2
     assert verify(monolith, service.engine).clean
+
+
+def test_an_idle_relay_wakes_on_notify_for_both_outboxes(pg_synced):
+    """PostgreSQL: the monolith's capture triggers NOTIFY strangler_outbox; the reverse relay installs a
+    statement trigger on the service's outbox for inventory_outbox. A waiter with a 10 s fallback must
+    return as soon as a change commits."""
+    import threading
+    import time
+
+    from extracted.inventory.sync.outboxes import service_outbox
+    from extracted.inventory.sync.relay import ReverseRelay
+    from extracted.inventory.sync.wake import NotifyWaiter
+
+    env, monolith, service = pg_synced
+    ReverseRelay(service_outbox(service.engine), monolith).prepare()
+    writes = {
+        "strangler_outbox": (monolith, "UPDATE inventory_stockitem SET on_hand = on_hand + 1 WHERE id = 1"),
+        "inventory_outbox": (service.engine, "INSERT INTO outbox (txid, table_name, op, row_id, old_data, new_data, "
+                                             "created_at) VALUES (0, 'warehouses', 'D', 999, '{}', NULL, now())"),
+    }
+    for channel, (engine, sql) in writes.items():
+        url = engine.url.render_as_string(hide_password=False).replace("postgresql+psycopg", "postgresql")
+        waiter = NotifyWaiter(url, channel, fallback=10)
+        try:
+            def write_soon(engine=engine, sql=sql) -> None:
+                time.sleep(0.3)
+                with engine.begin() as connection:
+                    connection.execute(text(sql))
+
+            writer = threading.Thread(target=write_soon)
+            started = time.monotonic()
+            writer.start()
+            waiter.wait(threading.Event(), None)
+            waited = time.monotonic() - started
+            writer.join()
+        finally:
+            waiter.close()
+        assert 0.25 < waited < 3, f"{channel}: woke after {waited:.2f} s"

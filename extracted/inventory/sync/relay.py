@@ -201,6 +201,11 @@ def install_service_notify(engine: Engine, table: str) -> None:
     statement), so the reverse relay wakes at once instead of polling. Idempotent; the trigger belongs to
     the relay, not to the service's schema: without it the relay still polls."""
     with engine.begin() as connection:
+        present = connection.execute(text(
+            "SELECT 1 FROM pg_trigger WHERE tgname = 'inventory_outbox_notify' AND tgrelid = to_regclass(:table)"),
+            {"table": table}).first()
+        if present:
+            return  # no DDL (and no lock on the outbox) when it is there already
         connection.execute(text(
             "CREATE OR REPLACE FUNCTION inventory_outbox_notify() RETURNS trigger LANGUAGE plpgsql AS $notify$ "
             f"BEGIN PERFORM pg_notify('{SERVICE_NOTIFY_CHANNEL}', ''); RETURN NULL; END $notify$"))
