@@ -2,7 +2,7 @@
 
 import typer
 
-from . import parity, routes, sync
+from . import parity, plan, routes, sync
 from .discover import discover_command
 from . import offline  # noqa: F401 -- registers `parity record | replay | export` on parity.app
 
@@ -11,6 +11,7 @@ app = typer.Typer(help="Strangler-fig migration toolkit: route flags, parity, sy
 app.add_typer(routes.app, name="routes")
 app.add_typer(parity.app, name="parity")
 app.add_typer(sync.app, name="sync")
+app.add_typer(plan.app, name="plan")
 app.command("discover")(discover_command)
 
 
