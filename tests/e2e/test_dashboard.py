@@ -32,9 +32,30 @@ def stack(tmp_path):
     router = processes.router(processes.free_port(), tmp_path, config, store_url,
                               env={"STRANGLER_ADMIN_TOKEN": ADMIN_TOKEN})
     env = {**processes.os.environ, "STRANGLER_CONFIG": str(config), "STRANGLER_STORE_URL": store_url}
+    save_plan_snapshot(store_url)
     yield router, env
     for process in (router, inventory, legacy):
         process.stop()
+
+
+def save_plan_snapshot(store_url: str) -> None:
+    """A playbook's state as the plan engine writes it: one step done, the current one blocked by a gate."""
+    from router.store import ControlStore
+    from router.store.plans import PlanStateStore
+
+    store = ControlStore(store_url)
+    try:
+        store.migrate()
+        PlanStateStore(store).save_snapshot("inventory", {
+            "capability": "inventory", "status": "blocked", "current": "canary-reads-10", "updated_at": "2026-01-01T00:00:00+00:00",
+            "steps": [
+                {"name": "shadow-reads", "kind": "shadow_reads", "status": "done",
+                 "gates": [{"name": "parity_rate", "ok": True, "figure": 0.998, "threshold": 0.99, "detail": "412 compared"}]},
+                {"name": "canary-reads-10", "kind": "canary_reads", "status": "blocked",
+                 "gates": [{"name": "latency_p99_ratio", "ok": False, "figure": 1.9, "threshold": 1.5, "detail": "p99 38 ms vs 20 ms"}]},
+            ]})
+    finally:
+        store.close()
 
 
 def cli(env, *args) -> dict:
@@ -44,7 +65,7 @@ def cli(env, *args) -> dict:
 
 
 def test_dashboard_shows_routes_flips_with_a_reason_seen_by_the_cli_and_shows_differences_side_by_side(
-        stack, browser_page, tmp_path):
+        browser_page, stack, tmp_path):
     # Waits go through locators and expect(): wait_for_function's string predicates are eval, which the
     # page's Content-Security-Policy refuses (as it should).
     from playwright.sync_api import expect  # installed: the browser_page fixture checked
@@ -75,6 +96,11 @@ def test_dashboard_shows_routes_flips_with_a_reason_seen_by_the_cli_and_shows_di
     row.wait_for()
     assert page.locator('[data-group="inventory"] h3').inner_text().startswith("inventory")
     assert row.locator(".mode").inner_text() == "legacy"
+
+    plan = page.locator('[data-capability="inventory"]')
+    expect(plan.locator(".step.status-blocked")).to_contain_text("canary-reads-10")
+    expect(plan.locator(".gates li.bad")).to_contain_text("latency_p99_ratio 1.9 (threshold 1.5)")
+    expect(plan.locator(".gates li.good")).to_contain_text("parity_rate")
 
     # No reason: the page refuses, and nothing reaches the store.
     page.select_option("#flip-target", "inventory")
