@@ -3,9 +3,12 @@
 Column names follow the monolith's (``product_id``, ``on_hand``, ``created_by_id``...) so that a change
 captured on one side maps onto the other column for column; table names are the service's own. Rows
 copied from the monolith keep the monolith's ids, so every id a client has seen stays valid whichever
-side answers. Rows the service creates itself, once it owns the writes, take ids from
-``SERVICE_ID_BASE`` up: the monolith keeps creating rows in the same tables (orders still reserve stock
-and write movements there), and disjoint id ranges let both sides insert without colliding.
+side answers. Rows the service creates itself, once it owns the writes, take negative ids, from
+``SERVICE_FIRST_ID`` (-1) down: the monolith keeps creating rows in the same tables (orders still
+reserve stock and write movements there), and the two ranges never meet. Negative, not a high range:
+SQLite's AUTOINCREMENT hands out max(rowid) + 1, so a high service id copied into a monolith table
+would make the monolith's next row continue inside the service's range; a negative one never moves it
+(and PostgreSQL sequences ignore explicit ids anyway).
 
 ``products`` and ``categories`` are reference data the service reads but never writes: the catalog
 still belongs to the monolith and flows in through the relay.
@@ -29,7 +32,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-SERVICE_ID_BASE = 1_000_000_000
+SERVICE_FIRST_ID = -1
+LOWEST_ID = -(2**62)  # below every id either side makes: where keyset scans over ids start
 CAPABILITY = "inventory"
 
 NAMING = {
@@ -236,7 +240,7 @@ class SyncBackfill(Base):
     __tablename__ = "sync_backfill"
 
     table_name: Mapped[str] = mapped_column(String(64), primary_key=True)
-    last_id: Mapped[int] = mapped_column(BigInteger, default=0)
+    last_id: Mapped[int] = mapped_column(BigInteger, default=LOWEST_ID)
     rows: Mapped[int] = mapped_column(BigInteger, default=0)
     done: Mapped[bool] = mapped_column(Boolean, default=False)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -4,7 +4,7 @@ reverse relay when it does, and leaving nothing behind in a shadow dry run. SQLi
 import json
 from datetime import UTC, datetime, timedelta
 
-from extracted.inventory.models import SERVICE_ID_BASE, StockAdjustment, StockItem, StockMovement, SyncOwnership, Warehouse
+from extracted.inventory.models import SERVICE_FIRST_ID, StockAdjustment, StockItem, StockMovement, SyncOwnership, Warehouse
 from tests.support.inventory_service import SEEDED_AT, STAFF, inventory, inventory_database_url  # noqa: F401
 
 ADJUSTMENTS = "/api/inventory/adjustments/"
@@ -44,7 +44,7 @@ def test_a_receipt_records_the_stock_change_the_adjustment_and_the_movement(inve
     response = inventory.call("POST", ADJUSTMENTS, json=RECEIVE)
     assert response.status_code == 201, response.text
     body = response.json()
-    assert body["id"] == SERVICE_ID_BASE
+    assert body["id"] == SERVICE_FIRST_ID
     assert {k: body[k] for k in ("sku", "warehouse", "kind", "quantity", "reason", "created_by")} == {
         "sku": "TG-A-00001", "warehouse": "BER", "kind": "receive", "quantity": 5, "reason": "Delivery 17",
         "created_by": "admin"}
@@ -52,21 +52,21 @@ def test_a_receipt_records_the_stock_change_the_adjustment_and_the_movement(inve
     item = inventory.row(StockItem, 1)
     assert (item.on_hand, item.reserved) == (15, 2)
     assert item.updated_at == SEEDED_AT  # a counter update does not bump updated_at, as QuerySet.update()
-    movement = inventory.row(StockMovement, SERVICE_ID_BASE)
+    movement = inventory.row(StockMovement, SERVICE_FIRST_ID)
     assert (movement.kind, movement.quantity, movement.reference, movement.created_by_id) == (
-        "receipt", 5, f"ADJ-{SERVICE_ID_BASE}", STAFF.user_id)
+        "receipt", 5, f"ADJ-{SERVICE_FIRST_ID}", STAFF.user_id)
 
     events = _events(inventory)
     assert [(table, op, row_id) for table, op, row_id, _, _ in events] == [
-        ("stock_items", "U", 1), ("adjustments", "I", SERVICE_ID_BASE), ("movements", "I", SERVICE_ID_BASE)]
+        ("stock_items", "U", 1), ("adjustments", "I", SERVICE_FIRST_ID), ("movements", "I", SERVICE_FIRST_ID)]
     _, _, _, old, new = events[0]
     assert (old["on_hand"], new["on_hand"], old["reserved"], new["reserved"]) == (10, 15, 2, 2)
     assert old["updated_at"] == new["updated_at"]
     adjustment = events[1][4]
     assert adjustment | {"created_at": None} == {
-        "id": SERVICE_ID_BASE, "product_id": 1, "warehouse_id": 1, "kind": "receive", "quantity": 5,
+        "id": SERVICE_FIRST_ID, "product_id": 1, "warehouse_id": 1, "kind": "receive", "quantity": 5,
         "reason": "Delivery 17", "created_by_id": STAFF.user_id, "created_by_username": "admin", "created_at": None}
-    assert events[2][4]["reference"] == f"ADJ-{SERVICE_ID_BASE}" and events[2][4]["quantity"] == 5
+    assert events[2][4]["reference"] == f"ADJ-{SERVICE_FIRST_ID}" and events[2][4]["quantity"] == 5
     assert inventory.row(SyncOwnership, "inventory").write_seq == 1
 
 
@@ -78,9 +78,9 @@ def test_an_adjustment_where_no_stock_row_exists_creates_it_first(inventory):
     events = _events(inventory)
     assert [(table, op) for table, op, _, _, _ in events][:2] == [("stock_items", "I"), ("stock_items", "U")]
     created = events[0][4]
-    assert created["id"] == SERVICE_ID_BASE and (created["on_hand"], created["reserved"]) == (0, 0)
+    assert created["id"] == SERVICE_FIRST_ID and (created["on_hand"], created["reserved"]) == (0, 0)
     assert (events[1][3]["on_hand"], events[1][4]["on_hand"]) == (0, 3)
-    item = inventory.row(StockItem, SERVICE_ID_BASE)
+    item = inventory.row(StockItem, SERVICE_FIRST_ID)
     assert item.reorder_level == 10 and before - timedelta(seconds=5) <= item.updated_at <= datetime.now(UTC)
 
 
@@ -97,7 +97,7 @@ def test_a_write_off_takes_stock_and_records_a_negative_movement(inventory):
     inventory.set_owner("service")
     assert inventory.call("POST", ADJUSTMENTS, json={**RECEIVE, "kind": "write_off", "quantity": 8}).status_code == 201
     assert inventory.row(StockItem, 1).on_hand == 2
-    movement = inventory.row(StockMovement, SERVICE_ID_BASE)
+    movement = inventory.row(StockMovement, SERVICE_FIRST_ID)
     assert (movement.kind, movement.quantity) == ("write_off", -8)
 
 
@@ -105,13 +105,13 @@ def test_warehouse_create_and_update_are_recorded_with_old_and_new_rows(inventor
     inventory.set_owner("service")
     created = inventory.call("POST", WAREHOUSES, json={"code": "HAM", "name": "Hamburg", "city": "Hamburg"})
     assert created.status_code == 201, created.text
-    assert created.json() == {"id": SERVICE_ID_BASE, "code": "HAM", "name": "Hamburg", "city": "Hamburg",
+    assert created.json() == {"id": SERVICE_FIRST_ID, "code": "HAM", "name": "Hamburg", "city": "Hamburg",
                               "country": "DE", "active": True}
     updated = inventory.call("PATCH", f"{WAREHOUSES}1/", json={"name": "Berlin II", "active": False})
     assert updated.status_code == 200, updated.text
     events = _events(inventory)
     assert [(table, op, row_id) for table, op, row_id, _, _ in events] == [
-        ("warehouses", "I", SERVICE_ID_BASE), ("warehouses", "U", 1)]
+        ("warehouses", "I", SERVICE_FIRST_ID), ("warehouses", "U", 1)]
     _, _, _, old, new = events[1]
     assert (old["name"], old["active"], new["name"], new["active"]) == ("Berlin", True, "Berlin II", False)
 

@@ -18,7 +18,7 @@ from extracted.common.identity import IDENTITY_HEADER, Identity
 from extracted.common.settings import DEV_IDENTITY_SECRET
 from extracted.inventory import service as inventory_service
 from extracted.inventory.app import create_app
-from extracted.inventory.models import SERVICE_ID_BASE, Product, Warehouse
+from extracted.inventory.models import SERVICE_FIRST_ID, Product, Warehouse
 from extracted.inventory.settings import InventorySettings
 from extracted.inventory.sync.backfill import backfill
 from extracted.inventory.sync.handover import HandoverError, hand_back_to_legacy, handover_to_service
@@ -173,7 +173,7 @@ def test_a_service_write_flows_back_into_the_monolith_without_echo(sides):
     events_before = monolith_events(sides)
     before = sides.stock(5)
     adjustment_id = sides.adjust(5, "receive", 9, reason="found in aisle 3")
-    assert adjustment_id >= SERVICE_ID_BASE
+    assert adjustment_id <= SERVICE_FIRST_ID < 0
     assert sides.stock(5)[1] == (before[1][0] + 9, before[1][1])
 
     assert sides.reverse.drain() == 3  # stock row, adjustment, movement
@@ -187,8 +187,8 @@ def test_a_service_write_flows_back_into_the_monolith_without_echo(sides):
     assert sides.forward.drain() == 0
     assert verify(sides.monolith, sides.service.engine).clean
 
-    # The monolith's next rows: below the service's range on PostgreSQL (sequences); right after the
-    # service's rows on SQLite, whose AUTOINCREMENT takes max(rowid) + 1 (see apply_legacy).
+    # The monolith's next rows keep their own, positive numbering on both databases: a negative service id
+    # moves neither a PostgreSQL sequence nor SQLite's AUTOINCREMENT (max(rowid) + 1).
     created = sides.env.monolith_python("""
         from django.contrib.auth.models import User
         from legacy_monolith.inventory.models import StockItem
@@ -198,14 +198,14 @@ def test_a_service_write_flows_back_into_the_monolith_without_echo(sides):
                            reason="monolith write", user=User.objects.get(username="admin")).id)
     """)
     created_id = int(created.split()[-1])
-    assert created_id < SERVICE_ID_BASE if sides.env.backend == "postgres" else created_id == adjustment_id + 1
+    assert created_id > 0
     sides.relay_all()
     assert verify(sides.monolith, sides.service.engine).clean
 
 
 def test_rows_created_with_the_same_id_on_both_sides_stop_the_relays_instead_of_overwriting(sides):
-    """What SQLite's AUTOINCREMENT can cause once service rows sit in a monolith table (forced here with an
-    explicit id, on either database): neither relay overwrites the other side's row."""
+    """Both sides never make the same id (the service's are negative); a row inserted by hand with a
+    service id (forced here, on either database) stops the relays instead of being overwritten."""
     from extracted.inventory.sync.relay import RelayError
 
     hand_over(sides)

@@ -10,12 +10,11 @@ the capture triggers skip while that table holds a row, and since the marker is 
 this transaction's writes are skipped, so nothing the relay writes comes back as a monolith event (no
 echo).
 
-Ids: rows the service creates come from SERVICE_ID_BASE up. On PostgreSQL the monolith's sequences never
-see them, so Django keeps numbering below the range. On SQLite they cannot be kept apart: an AUTOINCREMENT
-table hands out max(largest rowid, sqlite_sequence) + 1, so once a service row sits in a table, Django's
-next row there comes right after it, inside the service's range (resetting ``sqlite_sequence`` does not
-help). Both sides may then create the same id before either relay has run; an insert that meets an
-existing, different row is refused (`IdCollision`) instead of overwriting it, and the relay stops there.
+Ids: rows the service creates have negative ids (models.py): neither PostgreSQL's sequences nor SQLite's
+AUTOINCREMENT (max(rowid) + 1) move when one is inserted, so the monolith keeps numbering its own rows
+upwards and the two sides never create the same id. Should it happen anyway (a row inserted by hand),
+an insert that meets an existing, different row is refused (`IdCollision`) instead of overwriting it,
+and the relay stops there.
 """
 
 from typing import Any

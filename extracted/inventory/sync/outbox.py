@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import func, literal, select, text
 from sqlalchemy.orm import Session
 
-from extracted.inventory.models import SERVICE_ID_BASE, Base, OutboxEvent
+from extracted.inventory.models import SERVICE_FIRST_ID, Base, OutboxEvent
 
 INSERT, UPDATE, DELETE = "I", "U", "D"
 
@@ -38,15 +38,16 @@ def record_change(session: Session, table_name: str, op: str, row_id: int, old: 
 
 
 def next_service_id(session: Session, model: type[Base]) -> int:
-    """The next id for a row the service creates: above every id it has made, from SERVICE_ID_BASE up.
+    """The next id for a row the service creates: below every id it has made, from SERVICE_FIRST_ID (-1) down
+    (models.py says why negative).
 
     Safe only inside a write that holds the ownership row (`ownership.claim_write`), which serialises
     the service's writes."""
     table = model.__table__
-    highest = session.execute(
-        select(func.coalesce(func.max(table.c.id), literal(SERVICE_ID_BASE - 1))).where(table.c.id >= SERVICE_ID_BASE)
+    lowest = session.execute(
+        select(func.coalesce(func.min(table.c.id), literal(SERVICE_FIRST_ID + 1))).where(table.c.id <= SERVICE_FIRST_ID)
     ).scalar_one()
-    return int(highest) + 1
+    return int(lowest) - 1
 
 
 def _current_txid(session: Session) -> int:

@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 
-from extracted.inventory.models import SyncCursor
+from extracted.inventory.models import LOWEST_ID, SyncCursor
 from extracted.inventory.sync import cursors, legacy
 from extracted.inventory.sync.events import Position
 from extracted.inventory.sync.legacy import SyncedTable
@@ -159,7 +159,7 @@ def _service_rows(connection: Connection, table: SyncedTable, chunk: int) -> Ite
 def _rows(connection: Connection, query, table: SyncedTable, chunk: int) -> Iterator[Row]:
     convert = [(index, fn) for index, name in enumerate(table.service_columns)
                if (fn := converters(table.model).get(name))]
-    after = 0
+    after = LOWEST_ID  # the service's own rows have negative ids
     while True:
         fetched = connection.execute(query, {"after": after, "limit": chunk}).all()
         for raw in fetched:
