@@ -64,7 +64,6 @@ class EvidenceSource:
 
     def _sync(self, kinds):
         from extracted.inventory.sync.status import sync_status
-        from extracted.inventory.sync.verify import verify
 
         monolith, service = self.databases
         lag, detail, drift = None, "", None
@@ -77,11 +76,28 @@ class EvidenceSource:
             detail = f"sync status unreadable: {exc}"
         if "drift" in kinds and self.verify_drift:
             try:
-                report = verify(monolith, service, examples=0)
-                drift = sum(t.missing_on_service + t.missing_on_monolith + t.differing for t in report.tables)
+                drift = _settled_drift(monolith, service)
             except Exception:
                 drift = None
         return lag, detail, drift
+
+
+def _settled_drift(monolith, service, attempts: int = 3, wait: float = 5.0) -> int:
+    """Rows that differ between the databases, not counting changes still on their way.
+
+    Under traffic a verify can read a row the relay has not carried yet: each attempt first waits for the
+    relays to pass what the outboxes hold (as `strangler sync verify --wait` does) and a clean attempt
+    ends it. Real drift shows in every attempt; a write in flight in one does not in the next."""
+    from extracted.inventory.sync.verify import verify, wait_for_relays
+
+    drift = 0
+    for _ in range(attempts):
+        wait_for_relays(monolith, service, wait)
+        report = verify(monolith, service, examples=0)
+        drift = sum(t.missing_on_service + t.missing_on_monolith + t.differing for t in report.tables)
+        if drift == 0:
+            break
+    return drift
 
 
 def now() -> float:
