@@ -5,7 +5,7 @@ Runs on the suite's backend (SQLite, or PostgreSQL in the PostgreSQL run of bin/
 import json
 
 import pytest
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import create_engine, func, inspect, select, text
 from typer.testing import CliRunner
 
 from extracted.common.database import Database
@@ -102,6 +102,14 @@ def test_an_interrupted_backfill_resumes_where_it_stopped(sync_env):
     legacy_counts = counts(monolith, ["inventory_reservation"])
     assert next(t for t in report.tables if t.table == "reservations").rows == legacy_counts["inventory_reservation"] - 400
     assert verify(monolith, service.engine).clean
+    # The indexes (and PostgreSQL foreign keys) set aside during the copy are all back, the interrupted
+    # table's included.
+    inspector = inspect(service.engine)
+    for table in TABLES:
+        assert {ix.name for ix in table.model.indexes} <= {ix["name"] for ix in inspector.get_indexes(table.service)}
+        if sync_env.backend == "postgres":
+            assert ({fk.name for fk in table.model.foreign_key_constraints}
+                    == {fk["name"] for fk in inspector.get_foreign_keys(table.service)})
 
 
 def test_the_high_water_mark_is_recorded_first_and_becomes_the_forward_cursor(sync_env):

@@ -9,6 +9,7 @@ stores: on SQLite datetimes become the text SQLAlchemy itself writes for ``DateT
 """
 
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Table, insert
@@ -24,6 +25,8 @@ def row_converter(table: Table, columns: Sequence[str], dialect: str) -> RowConv
     by_name = converters(table)
     if dialect == "sqlite":
         by_name = {name: (_sqlite_datetime if fn is to_utc else _sqlite_bool) for name, fn in by_name.items()}
+    elif dialect == "postgresql":
+        by_name = {name: (_aware_datetime if fn is to_utc else fn) for name, fn in by_name.items()}
     steps = [(index, by_name[name]) for index, name in enumerate(columns) if name in by_name]
 
     def convert(rows: Sequence[Sequence[Any]]) -> list[tuple]:
@@ -66,6 +69,13 @@ def _sqlite_datetime(value: Any) -> str | None:
         if len(value) == 26:
             return value
     return sqlite_text(value)
+
+
+def _aware_datetime(value: Any) -> Any:
+    # COPY stores any aware datetime as the same instant: converting it to UTC first is wasted work.
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value
+    return to_utc(value)
 
 
 def _sqlite_bool(value: Any) -> int | None:
