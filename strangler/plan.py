@@ -43,9 +43,11 @@ def _databases(service_db, legacy_db):
         return None
     from sqlalchemy import create_engine
 
-    from strangler.sync import _urls
+    from extracted.common.database import sqlalchemy_url
+    from strangler.sync import _options, _urls
     urls = _urls(service_db, legacy_db)
-    return create_engine(urls["legacy"]), create_engine(urls["service"])
+    # The URLs as the services take them (postgres://, sqlite:///...), made SQLAlchemy's like `strangler sync` does.
+    return tuple(create_engine(sqlalchemy_url(urls[which]), **_options(urls[which])) for which in ("legacy", "service"))
 
 
 def _engine(capability, playbooks, hold_scale, config, store, service_db=None, legacy_db=None, actor=None):
