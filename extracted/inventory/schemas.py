@@ -141,6 +141,10 @@ def _active_warehouse_by_code(context: WriteContext, code: str) -> Warehouse | N
 
 
 def _unique_warehouse_code(code: str, context: WriteContext) -> str | None:
+    if "\x00" in code:
+        # No stored code holds a NUL (PostgreSQL cannot store one, and the query would fail there); the
+        # null-character check answers it. The monolith runs this query anyway and answers 500 on PostgreSQL.
+        return None
     query = select(Warehouse.id).where(Warehouse.code == code)
     if context.instance is not None:
         query = query.where(Warehouse.id != context.instance.id)

@@ -131,20 +131,8 @@ def _owner(stack) -> str:
     return json.loads(stack.cli("sync", "status", "inventory", "--json").stdout)["owner"]
 
 
-# Found by this test: `?ordering=-available` (the load loop's customer stock list) has no tiebreaker on
-# either side (DRF's OrderingFilter in the monolith, extracted/common/filters.py in the service), so on
-# PostgreSQL rows with equal `available` come back in a different order from each side: about half of
-# those shadow comparisons differ ('body.results' order), and the parity gate rightly stops the playbook
-# at shadow reads. Strict: once the ordering is made total, this passes and the mark must go.
-PG_TIES = pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "stock ?ordering=-available has no tiebreaker: on PostgreSQL legacy and service order ties differently, "
-    "parity at shadow reads fails"))
-
-
 def test_watch_moves_inventory_to_extracted_then_rolls_back_by_itself_when_the_service_fails(stack, tmp_path,
                                                                                              request):
-    if request.node.callspec.params.get("stack") == "postgres":
-        request.applymarker(PG_TIES)
     rehearsal, soak = tmp_path / "playbooks", tmp_path / "soak"
     playbook = load_playbook(_rehearsal_playbook(rehearsal))
     _write_soak(soak)

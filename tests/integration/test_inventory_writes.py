@@ -140,3 +140,12 @@ def test_a_dry_run_answers_what_the_real_write_answers(inventory):
     dry = inventory.call("POST", ADJUSTMENTS, json=RECEIVE, shadow=True).json()
     real = inventory.call("POST", ADJUSTMENTS, json=RECEIVE).json()
     assert {k: v for k, v in dry.items() if k != "created_at"} == {k: v for k, v in real.items() if k != "created_at"}
+
+
+def test_a_warehouse_code_with_a_nul_character_is_a_400_not_a_database_error(inventory):
+    """Found by schemathesis on PostgreSQL, which cannot store NUL: the uniqueness lookup must not run."""
+    inventory.set_owner("service")
+    response = inventory.call("POST", WAREHOUSES, json={"code": "X\x00", "name": "N", "city": "C"})
+    assert response.status_code == 400, response.text
+    assert response.json() == {"code": ["Null characters are not allowed."]}
+    assert inventory.count(Warehouse) == 2
