@@ -149,12 +149,12 @@ def test_handover_is_refused_while_changes_seen_by_the_copy_are_not_replayed(syn
     wrote = []
 
     def write_meanwhile(table, rows):
-        if table == "stock_items" and not wrote:  # row 590 is not copied yet: the copy will see this
+        if table == "products" and not wrote:  # stock_items are read later: the copy will see this
             wrote.append(table)
             with sides.monolith.begin() as connection:
                 connection.execute(text("UPDATE inventory_stockitem SET on_hand = on_hand + 1 WHERE id = 590"))
 
-    # Read committed: every chunk sees what was committed before it (a snapshot-isolated copy would not).
+    # Each table is read by one statement, which sees what was committed before it started.
     source_engine = create_engine(sqlalchemy_url(sync_env.monolith_url))
     with source_engine.connect() as source:
         backfill(source, sides.service, chunk_size=100, on_chunk=write_meanwhile)

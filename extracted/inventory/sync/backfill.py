@@ -9,8 +9,9 @@ Order of work, and why:
    still running (``txid_snapshot_xmin``): events of every older transaction are already visible to
    the copy, events of that one and newer ones are replayed. On SQLite writers are serialised and the
    mark is simply the highest event id.
-2. Copy table by table in foreign-key order, keyset-chunked by id (``WHERE id > :after ORDER BY id
-   LIMIT n``). Each chunk is inserted in one service transaction that also records the table's progress
+2. Copy table by table in foreign-key order: one query per table in id order from where the last run
+   stopped (``WHERE id > :after ORDER BY id``), fetched chunk by chunk (a server-side cursor on
+   PostgreSQL). Each chunk is inserted in one service transaction that also records the table's progress
    in ``sync_backfill``, so an interrupted backfill resumes after the last chunk it committed. Rows go
    in through the driver (`bulk`); a table's non-unique indexes (and on PostgreSQL its foreign keys) are
    built once after its last chunk.
@@ -26,6 +27,7 @@ the middle of its own transaction (the parity tests lend Django's). The service'
 
 import logging
 import time
+from contextlib import closing
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -198,30 +200,33 @@ def _copy_tables(source: Connection, database: Database, report: BackfillReport,
 
 def _copy_table(source: Connection, database: Database, table: SyncedTable, after: int, chunk_size: int,
                 on_chunk: ChunkCallback | None) -> int:
-    query = text(table.select_after())
+    # One query per table, read chunk by chunk (a server-side cursor on PostgreSQL): no per-chunk query
+    # start-up, and one consistent view of the table. Progress is still recorded per chunk.
+    query = text(table.select_after(limit=False)).execution_options(stream_results=True, max_row_buffer=chunk_size)
     columns = table.service_columns
     convert = row_converter(table.model, columns, database.engine.dialect.name)
     copied = 0
     with write_transaction(database.engine, SyncBackfill.__tablename__) as service:
         _drop_secondary_indexes(service, table)
-    while True:
-        rows = convert(source.execute(query, {"after": after, "limit": chunk_size}).fetchall())
-        done = len(rows) < chunk_size
-        with write_transaction(database.engine, SyncBackfill.__tablename__) as service:
+    with closing(source.execute(query, {"after": after})) as result:
+        while True:
+            rows = convert(result.fetchmany(chunk_size))
+            done = len(rows) < chunk_size
+            with write_transaction(database.engine, SyncBackfill.__tablename__) as service:
+                if done:
+                    _build_secondary_indexes(service, table)
+                if rows:
+                    insert_rows(service, table.model, columns, rows)
+                    after = rows[-1][0]  # "id" comes first
+                service.execute(
+                    update(SyncBackfill).where(SyncBackfill.table_name == table.service)
+                    .values(last_id=after, rows=SyncBackfill.rows + len(rows), done=done,
+                            finished_at=datetime.now(UTC) if done else None))
+            copied += len(rows)
+            if on_chunk is not None and rows:
+                on_chunk(table.service, len(rows))
             if done:
-                _build_secondary_indexes(service, table)
-            if rows:
-                insert_rows(service, table.model, columns, rows)
-                after = rows[-1][0]  # "id" comes first
-            service.execute(
-                update(SyncBackfill).where(SyncBackfill.table_name == table.service)
-                .values(last_id=after, rows=SyncBackfill.rows + len(rows), done=done,
-                        finished_at=datetime.now(UTC) if done else None))
-        copied += len(rows)
-        if on_chunk is not None and rows:
-            on_chunk(table.service, len(rows))
-        if done:
-            return copied
+                return copied
 
 
 def _record_end_mark(source: Connection, database: Database, *, copied: bool) -> None:

@@ -38,11 +38,11 @@ class SyncedTable:
     def model(self) -> Table:
         return Base.metadata.tables[self.service]
 
-    def select_after(self) -> str:
-        """The monolith's rows after ``:after`` by id, at most ``:limit``, as the service's columns."""
+    def select_after(self, *, limit: bool = True) -> str:
+        """The monolith's rows after ``:after`` by id (at most ``:limit``), as the service's columns."""
         selected = [f"t.{name}" for name in self.columns] + [f"{sql} AS {name}" for name, sql in self.derived.items()]
         return (f"SELECT {', '.join(selected)} FROM {self.legacy} t {self.joins} "
-                f"WHERE t.id > :after ORDER BY t.id LIMIT :limit")
+                f"WHERE t.id > :after ORDER BY t.id" + (" LIMIT :limit" if limit else ""))
 
     def count(self) -> str:
         return f"SELECT count(*) FROM {self.legacy}"
