@@ -238,11 +238,11 @@ def test_unknown_capability_and_unreachable_databases_are_clear_errors(sync_env,
     assert result.exit_code == 2 and "not a database URL" in result.output
 
 
-# -- PostgreSQL: transactions commit in another order than they wrote ----------------------------------
+# -- PostgreSQL only: transactions that commit in another order than they wrote; NOTIFY -------------------
 @pytest.fixture
 def pg_synced(synced):
     if synced[0].backend != "postgres":
-        pytest.skip("commit order only varies with concurrent writers: PostgreSQL")
+        pytest.skip("PostgreSQL only (transaction order, NOTIFY): runs in the PostgreSQL pass of bin/run-tests")
     return synced
 
 
