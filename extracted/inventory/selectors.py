@@ -172,18 +172,18 @@ ADJUSTMENT_LIST = Listing(
 )
 
 
-def _reservation_conditions(criteria: Criteria, dialect: str) -> list:
-    f = criteria.filters
-    where = []
-    if "order" in f:
-        where.append(reservations.c.order_number == f["order"])
-    if "sku" in f:
-        where.append(products.c.sku == f["sku"])
-    if "warehouse" in f:
-        where.append(warehouses.c.code == f["warehouse"])
-    if "status" in f:
-        where.append(reservations.c.status == f["status"])
-    return where
+def _equal_to_filters(columns: dict[str, ColumnElement]) -> Callable[[Criteria, str], list]:
+    """Conditions `column == value` for each filter given, as django-filter's exact lookups are."""
+    def conditions(criteria: Criteria, dialect: str) -> list:
+        return [column == criteria.filters[name] for name, column in columns.items() if name in criteria.filters]
+
+    return conditions
+
+
+_reservation_conditions = _equal_to_filters({
+    "order": reservations.c.order_number, "sku": products.c.sku, "warehouse": warehouses.c.code,
+    "status": reservations.c.status,
+})
 
 
 def _reservation_row(row) -> dict:
@@ -199,17 +199,14 @@ RESERVATION_LIST = Listing(
 )
 
 
+_movement_equal_to = _equal_to_filters({
+    "sku": products.c.sku, "warehouse": warehouses.c.code, "kind": movements.c.kind, "reference": movements.c.reference,
+})
+
+
 def _movement_conditions(criteria: Criteria, dialect: str) -> list:
     f = criteria.filters
-    where = []
-    if "sku" in f:
-        where.append(products.c.sku == f["sku"])
-    if "warehouse" in f:
-        where.append(warehouses.c.code == f["warehouse"])
-    if "kind" in f:
-        where.append(movements.c.kind == f["kind"])
-    if "reference" in f:
-        where.append(movements.c.reference == f["reference"])
+    where = _movement_equal_to(criteria, dialect)
     if "created_after" in f:
         where.append(movements.c.created_at >= f["created_after"])
     if "created_before" in f:
