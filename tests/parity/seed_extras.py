@@ -20,6 +20,7 @@ def add_parity_extras() -> None:
     from legacy_monolith.inventory.models import Warehouse
     from legacy_monolith.inventory.services import stock_adjust
 
+    _restart_sequences()
     admin = get_user_model().objects.get(username="admin")
     Warehouse.objects.create(code="CGN", name="Cologne West Warehouse", city="Cologne", country="DE", active=False)
     Warehouse.objects.create(code="VIE", name="Vienna Hub", city="Vienna", country="AT", active=True)
@@ -33,3 +34,21 @@ def add_parity_extras() -> None:
                  user=admin)
     stock_adjust(product=third, warehouse=hamburg, kind="receive", quantity=12, reason="Customer return, resaleable",
                  user=None)
+
+
+def _restart_sequences() -> None:
+    """On PostgreSQL, start the id sequences of the tables written here after their highest id: a sequence
+    is not rolled back with the transactions of earlier tests, and the corpus names these rows by id
+    (adjustments 1 to 3 ...). SQLite's AUTOINCREMENT is transactional and needs nothing."""
+    from django.core.management.color import no_style
+    from django.db import connection
+
+    from legacy_monolith.catalog.models import Product
+    from legacy_monolith.inventory.models import StockAdjustment, StockItem, StockMovement, Warehouse
+
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        for statement in connection.ops.sequence_reset_sql(no_style(), [Warehouse, Product, StockItem, StockAdjustment,
+                                                                         StockMovement]):
+            cursor.execute(statement)
