@@ -61,6 +61,9 @@ SOAK = {
 }
 
 
+DRIFT_IN_FLIGHT = 3
+
+
 def _rehearsal_playbook(directory: Path) -> Path:
     """inventory.yaml with short holds and small samples, in `directory` (same file name: same plan)."""
     data = yaml.safe_load((DEFAULT_PLAYBOOK_DIR / "inventory.yaml").read_text())
@@ -80,6 +83,11 @@ def _rehearsal_playbook(directory: Path) -> Path:
             step["hold"] = HOLDS[step["name"]]
         for gate in step["gates"]:
             (params,) = gate.values()
+            if "drift" in gate:
+                # The load loop writes all along: verify (which waits for the relays first) can still
+                # catch a row whose newest change is in flight (seen once on PostgreSQL: 1 row). The
+                # exact check, no drift at all, is `strangler sync verify` once the load has stopped.
+                params["max"] = DRIFT_IN_FLIGHT
             if "min_samples" in params:
                 # The load loop writes to the same five SKUs every third request or so: a stock list the
                 # service answers before the relay brought it the last write differs from legacy's (the
@@ -215,6 +223,10 @@ def test_watch_moves_inventory_to_extracted_then_rolls_back_by_itself_when_the_s
     stack.cli("plan", "report", "inventory", "--out", str(tmp_path / "report"))
     report = (tmp_path / "report" / "inventory.md").read_text()
     assert "rollback" in report and "soak on extracted" in report and "fallbacks" in report
+
+    # There and back under load, nothing lost: with the load stopped, both databases hold the same rows.
+    verify = stack.cli("sync", "verify", "inventory", "--wait", "30", check=False)
+    assert verify.returncode == 0, f"drift after the playbook and its rollback:\n{verify.stdout}\n{verify.stderr}"
 
 
 def _story(plans: PlanStateStore) -> str:
