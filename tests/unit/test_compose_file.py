@@ -1332,6 +1332,23 @@ def test_healthcheck_of_a_process_without_server_asks_a_port_it_is_given(name):
         assert reachable, f"{where}, but the port is bound on {host} only"
 
 
+ROUTERS = [name for name in SERVICE_NAMES if any(program.name == "router" for program in launch_of(name).modules)]
+
+
+@pytest.mark.parametrize("name", SERVICE_NAMES)
+def test_only_router_services_publish_ports(name):
+    # Clients reach everything through the router: a published monolith or service port would let them
+    # skip its flags, its identity check and its admin token. Containers reach each other on the compose
+    # network without publishing (`expose` documents those ports).
+    assert ROUTERS, f"no service of {COMPOSE_PATH.name} runs `python -m router`"
+    if name in ROUTERS:
+        assert SERVICES[name].get("ports"), f"service {name!r}: a router that publishes no port serves nobody"
+        return
+    published = SERVICES[name].get("ports")
+    assert not published, (f"service {name!r}: publishes {published} on the host, bypassing the router; "
+                           f"use `expose` for ports other containers call")
+
+
 @pytest.mark.parametrize("name", [name for name in BUILT if not launch_of(name).server])
 def test_published_ports_of_a_process_without_server_are_bound_on_all_interfaces(name):
     launch = launch_of(name)
