@@ -2,13 +2,18 @@
 
     RouterError
     ├── UpstreamError            forwarding to an upstream failed
-    │   ├── UpstreamConnectError the connection was refused or reset before a response
+    │   ├── UpstreamConnectError nothing of the request reached the upstream (refused, or a pooled
+    │   │                        connection found dead before a byte was written): safe to resend
+    │   ├── UpstreamDisconnected the connection broke after (part of) the request was written, or
+    │   │                        while the answer arrived: the upstream may have acted on it
     │   └── UpstreamTimeout      no response (or no next body chunk) within the read timeout
     ├── IdentityLookupError      the monolith could not say who the caller of an extracted route is
     ├── BodyTooLarge             the client's request body is over the configured limit
     └── StaleVersion             a flag change was made against an older store version
 
-Foreign exceptions (aiohttp, httpx, OS) are translated into these once, in the transports.
+Foreign exceptions (aiohttp, httpx, OS) are translated into these once, in the transports. The split
+between `UpstreamConnectError` and `UpstreamDisconnected` is what the write-safety rule rests on
+(router.proxy): only the first proves that nothing of a request arrived.
 """
 
 
@@ -25,6 +30,10 @@ class UpstreamError(RouterError):
 
 class UpstreamConnectError(UpstreamError):
     pass
+
+
+class UpstreamDisconnected(UpstreamError):
+    """The request may have reached the upstream: resending an unsafe one could apply it twice."""
 
 
 class UpstreamTimeout(UpstreamError):

@@ -19,6 +19,10 @@ class RouterMetrics:
                                  ["route", "upstream", "cause"], registry=r)
         self.upstream_errors = Counter("strangler_upstream_errors", "Upstream failures answered 502/504",
                                        ["upstream", "kind"], registry=r)
+        self.unsafe_failures = Counter(
+            "strangler_unsafe_failures",
+            "Unsafe requests (not GET/HEAD/OPTIONS) that failed after they may have reached the upstream: "
+            "answered 502/504 (or cut short), never sent again", ["upstream", "kind"], registry=r)
         self.breaker_state = Gauge("strangler_breaker_state", "Circuit breaker: 0 closed, 1 open, 2 half-open",
                                    ["upstream"], registry=r)
         self.flag_version = Gauge("strangler_flag_version", "Control-store version of the flag snapshot in use", registry=r)
@@ -29,6 +33,9 @@ class RouterMetrics:
         self.shadow_other = Counter("strangler_shadow_not_compared",
                                     "Shadows not compared: dropped over the bound, skipped writes, over the cap, errors",
                                     ["route", "reason"], registry=r)
+        self.shadow_writes_kept = Counter("strangler_shadow_writes_kept",
+                                          "Writes mirrored under the rollback policy whose answer lacked the rolled-back "
+                                          "marker: the service may have kept them", ["route"], registry=r)
         self.rejected = Counter("strangler_rejected", "Requests refused by the router itself", ["reason"], registry=r)
         # Calls made to the monolith's introspection endpoint = miss + rejected + error.
         self.identity_lookups = Counter(

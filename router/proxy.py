@@ -13,18 +13,19 @@ import time
 from router.asgi import BUFFER_LIMIT, read_prefix, send_json, stream_rest
 from router.breaker import CircuitBreaker
 from router.decision import Decision, Mode, RequestFacts, Target, decide, sticky_key
-from router.errors import BodyTooLarge, IdentityLookupError, UpstreamConnectError, UpstreamError, UpstreamTimeout
+from router.errors import (BodyTooLarge, IdentityLookupError, UpstreamConnectError, UpstreamDisconnected, UpstreamError,
+                           UpstreamTimeout)
 from router.headers import HOP_BY_HOP, STRANGLER_PREFIX, connection_listed, response_headers, valid_request_id
 from router.introspection import Rejection
+from router.write_safety import Failure, is_safe, may_resend
 
 log = logging.getLogger("strangler.proxy")
-
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _XFF, _XFP, _XFH = b"x-forwarded-for", b"x-forwarded-proto", b"x-forwarded-host"
 _TARGET_HEADER, _TOKEN_HEADER = b"x-strangler-target", b"x-strangler-token"
 _SERVED_BY = b"x-strangler-served-by"
 # A service answers 503 with this header when it refused a write it does not own and wrote nothing
-# (extracted/inventory/sync/ownership.py): legacy may then serve the request whatever its method.
+# (extracted/inventory/sync/ownership.py): legacy may then serve the request whatever its method
+# (router.write_safety).
 _WRITE_REFUSED = b"x-strangler-write-refused"
 _LEGACY_DECISION = Decision(primary=Target.LEGACY, upstream="legacy", shadow=None, may_fall_back=False, reason="unmatched")
 
@@ -185,20 +186,15 @@ class Proxy:
             status, error = (504, "gateway_timeout") if exc.timed_out else (502, "bad_gateway")
             self.metrics.upstream_errors.labels(exc.upstream, "identity").inc()
             self.metrics.observe(route_name, "error", status, time.perf_counter() - started, exc.upstream)
+            log.warning("request %s: identity lookup at %s failed: %s", rid, exc.upstream, exc.message)
             return await self._reject(send, status, error, f"the caller's identity could not be looked up at upstream "
-                                      f"'{exc.upstream}': {exc.message}", route_name, rid_b, exc.upstream)
-        except UpstreamTimeout as exc:
-            if capture is not None:
-                capture.finish(None)
-            self.metrics.upstream_errors.labels(exc.upstream, "timeout").inc()
-            self.metrics.observe(route_name, "error", 504, time.perf_counter() - started, exc.upstream)
-            return await self._reject(send, 504, "gateway_timeout", f"upstream '{exc.upstream}' did not answer in time", route_name, rid_b, exc.upstream)
+                                      f"'{exc.upstream}'", route_name, rid_b, exc.upstream)
         except UpstreamError as exc:
+            # Clients get a fixed message naming the upstream and the request id; addresses and exception
+            # text go to the log only.
             if capture is not None:
                 capture.finish(None)
-            self.metrics.upstream_errors.labels(exc.upstream, "connect").inc()
-            self.metrics.observe(route_name, "error", 502, time.perf_counter() - started, exc.upstream)
-            return await self._reject(send, 502, "bad_gateway", f"upstream '{exc.upstream}' is unavailable: {exc.message}", route_name, rid_b, exc.upstream)
+            return await self._upstream_failed(send, exc, method, route_name, rid, rid_b, started)
 
         headers = response_headers(response.headers, self.request_id_header, rid_b)
         headers.append((_SERVED_BY, served_by.encode()))
@@ -225,6 +221,8 @@ class Proxy:
             if isinstance(exc, UpstreamError):
                 # Headers are gone already: all we can do is cut the response short, and say why in the log.
                 log.warning("request %s: %s; response cut short", rid, exc)
+                if not is_safe(method):
+                    self.metrics.unsafe_failures.labels(exc.upstream, "cut_short").inc()
             raise
         finally:
             await response.aclose()
@@ -247,42 +245,53 @@ class Proxy:
         if not breaker.allow():
             self.metrics.fallback(route_name, upstream, "breaker_open")
             return "legacy", await self.transport.send("legacy", method, target, headers, body)
-        safe = method in SAFE_METHODS
         try:
             # A new list: `headers` stays without the identity for a fallback to legacy.
             response = await self.transport.send(upstream, method, target, [*headers, identity], body)
-        except UpstreamConnectError:
+        except UpstreamError as exc:
             breaker.record_failure()
             self._breaker_gauge(upstream, breaker)
-            # A refused connection never reached the service: any method may go to legacy instead.
-            if not (decision.may_fall_back and replayable):
+            failure = _failure_of(exc)
+            # Legacy serves instead only when the write-safety rule allows a second send.
+            if not (decision.may_fall_back and may_resend(method, failure, replayable=replayable)):
                 raise
-            self.metrics.fallback(route_name, upstream, "connect")
+            self.metrics.fallback(route_name, upstream, str(failure))
             return "legacy", await self.transport.send("legacy", method, target, headers, body)
-        except UpstreamTimeout:
-            breaker.record_failure()
-            self._breaker_gauge(upstream, breaker)
-            if not (decision.may_fall_back and safe and replayable):
-                raise
-            self.metrics.fallback(route_name, upstream, "timeout")
-            return "legacy", await self.transport.send("legacy", method, target, headers, body)
-        if response.status == 503 and decision.may_fall_back and replayable and _write_refused(response.headers):
+        if response.status == 503 and _write_refused(response.headers):
             # Not a failure of the service (the breaker is left alone): it does not own these writes
             # right now, e.g. while they are handed back to the monolith.
-            await response.aclose()
-            self.metrics.fallback(route_name, upstream, "write_refused")
-            return "legacy", await self.transport.send("legacy", method, target, headers, body)
-        if response.status >= 500:
+            failure = Failure.WRITE_REFUSED
+        elif response.status >= 500:
             breaker.record_failure()
             self._breaker_gauge(upstream, breaker)
-            if decision.may_fall_back and safe and replayable:
-                await response.aclose()
-                self.metrics.fallback(route_name, upstream, "5xx")
-                return "legacy", await self.transport.send("legacy", method, target, headers, body)
+            failure = Failure.SERVER_ERROR
         else:
             breaker.record_success()
             self._breaker_gauge(upstream, breaker)
-        return "extracted", response
+            return "extracted", response
+        if not (decision.may_fall_back and may_resend(method, failure, replayable=replayable)):
+            return "extracted", response  # the service's own answer, as it gave it
+        await response.aclose()
+        self.metrics.fallback(route_name, upstream, str(failure))
+        return "legacy", await self.transport.send("legacy", method, target, headers, body)
+
+    async def _upstream_failed(self, send, exc: UpstreamError, method, route_name, rid, rid_b, started):
+        """Answer a failure to forward: 504 for a timeout, else 502; an unsafe request that may have
+        arrived is said to be possibly applied, counted, and never resent (router.write_safety)."""
+        timed_out = isinstance(exc, UpstreamTimeout)
+        status, error = (504, "gateway_timeout") if timed_out else (502, "bad_gateway")
+        kind = "timeout" if timed_out else "connect" if isinstance(exc, UpstreamConnectError) else "disconnect"
+        self.metrics.upstream_errors.labels(exc.upstream, kind).inc()
+        self.metrics.observe(route_name, "error", status, time.perf_counter() - started, exc.upstream)
+        detail = (f"upstream '{exc.upstream}' did not answer in time" if timed_out
+                  else f"upstream '{exc.upstream}' is unavailable")
+        if kind != "connect" and not is_safe(method):
+            self.metrics.unsafe_failures.labels(exc.upstream, kind).inc()
+            detail += (f"; this {method} may have been applied there and was not sent again: check before "
+                       f"retrying (request id {rid})")
+        log.warning("request %s: %s %s failed at upstream %s (%s): %s", rid, method, route_name, exc.upstream, kind,
+                    exc.message)
+        return await self._reject(send, status, error, detail, route_name, rid_b, exc.upstream)
 
     def _breaker_gauge(self, upstream, breaker) -> None:
         self.metrics.breaker_state.labels(upstream).set(int(breaker.state))
@@ -295,6 +304,14 @@ class Proxy:
         if upstream is not None:
             payload["upstream"] = upstream
         await send_json(send, status, payload, headers=[(self.request_id_header, rid_b)])
+
+
+def _failure_of(exc: UpstreamError) -> Failure:
+    if isinstance(exc, UpstreamConnectError):
+        return Failure.REFUSED
+    if isinstance(exc, UpstreamDisconnected):
+        return Failure.DISCONNECTED
+    return Failure.TIMEOUT
 
 
 def _write_refused(headers) -> bool:

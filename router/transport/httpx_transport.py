@@ -1,10 +1,14 @@
-"""Forwarding with httpx.AsyncClient: kept as the reference transport the benchmarks compare against."""
+"""Forwarding with httpx.AsyncClient: kept as the reference transport the benchmarks compare against.
+
+Only a failure to connect (or to get a pooled connection) proves that nothing of the request was sent;
+read and write errors after that are `UpstreamDisconnected` (router.errors).
+"""
 
 import httpx
 
-from router.errors import UpstreamConnectError, UpstreamTimeout
+from router.errors import UpstreamConnectError, UpstreamDisconnected, UpstreamTimeout
 
-from .base import Body, Transport, UpstreamResponse
+from .base import WHOLE_BODY_LIMIT, Body, Transport, UpstreamResponse
 
 
 class HttpxTransport(Transport):
@@ -35,12 +39,22 @@ class HttpxTransport(Transport):
                 request.headers.pop(name, None)
         try:
             response = await client.send(request, stream=True)
-        except httpx.ConnectError as exc:
-            raise UpstreamConnectError(upstream, f"connection failed ({exc})") from exc
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+            raise UpstreamConnectError(upstream, f"connection failed ({exc.__class__.__name__}: {exc})") from exc
         except httpx.TimeoutException as exc:
             raise UpstreamTimeout(upstream, "no response within the read timeout") from exc
         except httpx.TransportError as exc:
-            raise UpstreamConnectError(upstream, f"{exc.__class__.__name__}: {exc}") from exc
+            raise UpstreamDisconnected(upstream, f"the connection broke after the request was sent "
+                                                 f"({exc.__class__.__name__}: {exc})") from exc
+        length = response.headers.get("content-length")
+        if length is not None and length.isdigit() and int(length) <= WHOLE_BODY_LIMIT and method != "HEAD":
+            # Read whole, as the other transports do: a body that breaks off is then a failure the proxy
+            # can still answer (502, or a fallback for a safe method) instead of a response cut short.
+            try:
+                body = b"".join([chunk async for chunk in _chunks(upstream, response)])
+            finally:
+                await response.aclose()
+            return UpstreamResponse(response.status_code, list(response.headers.raw), body=body)
         return UpstreamResponse(response.status_code, list(response.headers.raw), _chunks(upstream, response), response.aclose)
 
 
@@ -51,4 +65,4 @@ async def _chunks(upstream: str, response: httpx.Response):
     except httpx.TimeoutException as exc:
         raise UpstreamTimeout(upstream, "the response body stalled past the read timeout") from exc
     except httpx.TransportError as exc:
-        raise UpstreamConnectError(upstream, f"the response body broke off ({exc.__class__.__name__})") from exc
+        raise UpstreamDisconnected(upstream, f"the response body broke off ({exc.__class__.__name__})") from exc

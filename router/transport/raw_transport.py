@@ -7,33 +7,52 @@ line and headers the proxy already prepared in one buffer and parses the answer 
 
 Scope, on purpose: HTTP/1.1 over TCP to the configured upstreams, no TLS, no redirects, no cookies,
 no decoding. Request bodies are sent whole (Content-Length) or streamed with chunked encoding;
-responses to HEAD carry no body whatever their headers say. A pooled connection that turns out to be
-closed before any byte of the answer arrived is retried once on a fresh connection.
+responses to HEAD carry no body whatever their headers say.
+
+What may be sent twice (the write-safety rule, router.proxy): a request is resent on a fresh connection
+only when it is safe (GET, HEAD, OPTIONS) and its pooled connection turned out to be closed before any
+byte of the answer arrived. For an unsafe method nothing is ever resent: a pooled connection is checked
+before the first byte is written (closed ones are dropped, and one idle for longer than
+`UNSAFE_REUSE_IDLE` is not trusted with a write, since upstreams close idle connections after a few
+seconds and that close may cross our request on the wire), and any failure after that is
+`UpstreamDisconnected`: the upstream may have acted on it.
+
+Memory: a streamed answer is read from the upstream only as fast as the client takes it (reading pauses
+above `_READ_HIGH_WATER` buffered bytes). An idle pooled connection that receives bytes nobody asked for
+is closed, and any failure or cancellation closes the connection it happened on.
 """
 
 import asyncio
+import time
 from collections import deque
 from contextlib import contextmanager
 from urllib.parse import urlsplit
 
 import httptools
 
-from router.errors import UpstreamConnectError, UpstreamTimeout
+from router.errors import UpstreamConnectError, UpstreamDisconnected, UpstreamTimeout
 
 from .base import WHOLE_BODY_LIMIT, Body, Transport, UpstreamResponse
 
 # The proxy already removed hop-by-hop headers; these two would also confuse our framing.
 _DROP = frozenset({"expect", "transfer-encoding"})
 _WRITE_HIGH_WATER = 1024 * 1024
+# A streamed answer buffers at most about this much before the upstream socket stops being read.
+_READ_HIGH_WATER = 256 * 1024
+# Seconds a pooled connection may have been idle and still carry an unsafe request. uvicorn closes idle
+# keep-alive connections after 5 s by default, gunicorn's sync workers at once (they never keep alive).
+UNSAFE_REUSE_IDLE = 2.0
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 class _StaleConnection(Exception):
-    """A pooled connection was closed by the upstream before it answered: safe to retry once."""
+    """A pooled connection was closed by the upstream before it answered a safe request: retried once."""
 
 
 class _Connection(asyncio.Protocol):
     __slots__ = ("loop", "transport", "parser", "status", "headers", "chunks", "complete", "keep_alive",
-                 "waiter", "lost", "got_bytes", "head", "paused", "drain_waiter", "length")
+                 "waiter", "lost", "got_bytes", "head", "paused", "drain_waiter", "length", "in_use", "idle_since",
+                 "buffered", "reading_paused")
 
     def __init__(self, loop):
         self.loop = loop
@@ -43,11 +62,21 @@ class _Connection(asyncio.Protocol):
         self.drain_waiter = None
         self.lost = False
         self.paused = False
+        self.idle_since, self.reading_paused = 0.0, False
         self.reset(head=False)
+        self.in_use = False  # until it is asked something
 
     def reset(self, head: bool) -> None:
-        self.status, self.headers, self.chunks = 0, [], []
+        self.status, self.headers, self.chunks, self.buffered = 0, [], [], 0
         self.complete, self.keep_alive, self.got_bytes, self.head, self.length = False, True, False, head, None
+        self.in_use = True
+
+    def taken(self) -> None:
+        """The consumer took the buffered chunks: read from the upstream again if we had stopped."""
+        self.buffered = 0
+        if self.reading_paused and not self.lost:
+            self.reading_paused = False
+            self.transport.resume_reading()
 
     # -- asyncio.Protocol -----------------------------------------------------------------------------
     def connection_made(self, transport) -> None:
@@ -76,6 +105,11 @@ class _Connection(asyncio.Protocol):
             self.drain_waiter.set_result(None)
 
     def data_received(self, data: bytes) -> None:
+        if not self.in_use:
+            # Nobody asked: a pooled connection that talks on its own is not in a state we know.
+            self.lost = True
+            self.transport.close()
+            return
         self.got_bytes = True
         try:
             self.parser.feed_data(data)
@@ -85,6 +119,11 @@ class _Connection(asyncio.Protocol):
             self._fail(ConnectionError(f"invalid HTTP from the upstream ({exc})"))
 
     # -- httptools callbacks --------------------------------------------------------------------------
+    def on_message_begin(self) -> None:
+        if self.complete:  # a second answer to one request: bytes nobody asked for
+            self.keep_alive = False
+            self.lost = True
+            self.transport.close()
     def on_header(self, name: bytes, value: bytes) -> None:
         self.headers.append((name, value))
         if self.length is None and name.lower() == b"content-length":
@@ -105,6 +144,10 @@ class _Connection(asyncio.Protocol):
     def on_body(self, body: bytes) -> None:
         if not self.head:
             self.chunks.append(body)
+            self.buffered += len(body)
+            if self.buffered > _READ_HIGH_WATER and not self.reading_paused:
+                self.reading_paused = True
+                self.transport.pause_reading()
             self._wake()
 
     def on_message_complete(self) -> None:
@@ -175,23 +218,34 @@ class RawTransport(Transport):
         pool = self._pools[upstream]
         head = _request_head(method, target, headers, body, pool.host_header)
         await pool.slots.acquire()
+        conn = None
         try:
-            conn = self._idle(pool)
+            conn = self._idle(pool, safe=method in SAFE_METHODS)
             if conn is not None:
                 try:
                     return await self._exchange(pool, conn, method, head, body, reused=True)
                 except _StaleConnection:
-                    pass  # closed while idle: once more on a new connection
-            return await self._exchange(pool, await self._connect(pool), method, head, body, reused=False)
+                    conn = None  # closed while idle, answered nothing, safe to resend: once more, on a new one
+            conn = await self._connect(pool)
+            return await self._exchange(pool, conn, method, head, body, reused=False)
         except BaseException:
+            # Whatever happened (an upstream failure, a client body over the limit, a cancelled request),
+            # the connection is in an unknown state: closed, never pooled.
+            if conn is not None:
+                conn.transport.close()
             pool.slots.release()
             raise
 
-    def _idle(self, pool: _Pool) -> _Connection | None:
+    def _idle(self, pool: _Pool, safe: bool) -> _Connection | None:
+        now = time.monotonic()
         while pool.idle:
             conn = pool.idle.pop()
-            if not conn.lost:
-                return conn
+            if conn.lost:
+                continue
+            if not safe and now - conn.idle_since > UNSAFE_REUSE_IDLE:
+                conn.transport.close()  # its upstream may be closing it right now: not trusted with a write
+                continue
+            return conn
         return None
 
     async def _connect(self, pool: _Pool) -> _Connection:
@@ -219,10 +273,12 @@ class RawTransport(Transport):
             raise UpstreamTimeout(pool.name, "no response within the read timeout") from exc
         except (ConnectionError, OSError) as exc:
             conn.transport.close()
-            # Only a reused connection that never answered, with a body we still hold, is retried.
-            if reused and not conn.got_bytes and (body is None or isinstance(body, bytes)):
+            # Only a safe request on a reused connection that never answered, with a body we still hold,
+            # is resent. Anything else was written and may have been acted on.
+            if reused and method in SAFE_METHODS and not conn.got_bytes and (body is None or isinstance(body, bytes)):
                 raise _StaleConnection() from exc
-            raise UpstreamConnectError(pool.name, f"connection failed ({exc.__class__.__name__}: {exc})") from exc
+            raise UpstreamDisconnected(pool.name, f"the connection broke after the request was sent "
+                                                  f"({exc.__class__.__name__}: {exc})") from exc
 
         if conn.complete or (conn.length is not None and conn.length <= WHOLE_BODY_LIMIT):
             with _reading_body(pool, conn):
@@ -234,7 +290,9 @@ class RawTransport(Transport):
         return UpstreamResponse(conn.status, conn.headers, _chunks(pool, conn), lambda: self._release(pool, conn))
 
     def _release(self, pool: _Pool, conn: _Connection) -> None:
-        if conn.complete and conn.keep_alive and not conn.lost:
+        conn.in_use = False
+        if conn.complete and conn.keep_alive and not conn.lost and not conn.reading_paused:
+            conn.idle_since = time.monotonic()
             pool.idle.append(conn)
         else:
             conn.transport.close()
@@ -287,6 +345,7 @@ async def _chunks(pool: _Pool, conn: _Connection):
             if conn.chunks:
                 data = b"".join(conn.chunks)
                 conn.chunks.clear()
+                conn.taken()
                 yield data
             if conn.complete:
                 return
@@ -303,4 +362,4 @@ def _reading_body(pool: _Pool, conn: _Connection):
         raise UpstreamTimeout(pool.name, "the response body stalled past the read timeout") from exc
     except (ConnectionError, OSError) as exc:
         conn.transport.close()
-        raise UpstreamConnectError(pool.name, f"the response body broke off ({exc.__class__.__name__})") from exc
+        raise UpstreamDisconnected(pool.name, f"the response body broke off ({exc.__class__.__name__})") from exc
