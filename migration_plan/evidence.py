@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 
+from router.masking import mask_secrets
 from router.store.parity import ParityStore
 from router.store.plans import PlanStateStore
 from router.store.traffic import TrafficStore, merge
@@ -73,7 +74,7 @@ class EvidenceSource:
             lag = max(lags) if lags else 0.0
             detail = ", ".join(f"{d.direction} backlog {d.backlog or 0}" for d in status.directions if d.outbox_exists)
         except Exception as exc:  # unknown is not zero: the gate says not enough evidence
-            detail = f"sync status unreadable: {exc}"
+            detail = f"sync status unreadable: {mask_secrets(str(exc))}"  # shown by `plan status`, stored
         if "drift" in kinds and self.verify_drift:
             try:
                 drift = _settled_drift(monolith, service)

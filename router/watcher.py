@@ -6,6 +6,7 @@ import logging
 import threading
 
 from router.flags import EMPTY, FlagSnapshot
+from router.masking import mask_secrets
 
 log = logging.getLogger("strangler.watcher")
 
@@ -89,8 +90,9 @@ class FlagWatcher:
 
     def _mark_down(self, exc: Exception) -> None:
         if self.holder.store_up or not self._warned:
+            # A database error may quote the store's URL, password included.
             log.warning("control store unreachable, serving flags of version %s: %s",
-                        self.holder.snapshot.version, exc)
+                        self.holder.snapshot.version, mask_secrets(str(exc)))
             self._warned = True
         self.holder.store_up = False
         if self.metrics is not None:

@@ -1,4 +1,7 @@
-"""Shared output helpers: Rich for people, JSON for scripts, errors on stderr with an exit code."""
+"""Shared output helpers: Rich for people, JSON for scripts, errors on stderr with an exit code.
+
+Every error goes through `fail`, which masks the passwords of the URLs and connection strings in it
+(a database error often quotes the URL it could not use)."""
 
 import json
 import sys
@@ -6,12 +9,14 @@ import sys
 import typer
 from rich.console import Console
 
+from router.masking import mask_secrets
+
 out = Console()
 err = Console(stderr=True)
 
 
 def fail(message: str, code: int) -> "typer.Exit":
-    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    err.print(f"[bold red]error:[/] {mask_secrets(message)}", highlight=False)
     return typer.Exit(code)
 
 

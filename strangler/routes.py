@@ -6,11 +6,12 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from router.config import ConfigError, load_config
 from router.errors import StaleVersion
 from router.flags import parse_flag_change
+from router.masking import mask_secrets, mask_url
 from router.store import ControlStore
 
 from . import exits
@@ -32,10 +33,16 @@ def _load(config_path: str):
 
 def _store(url: str | None) -> ControlStore:
     store = ControlStore(url)
+    shown = mask_url(store.url)
     try:
         store.migrate()
+    except ArgumentError as exc:
+        raise fail(f"control store URL {shown} is not a database URL: {exc}", exits.BAD_INPUT) from exc
+    except ValueError as exc:  # SQLAlchemy's URL parser: a port that is not a number
+        raise fail(f"control store URL {shown} is not a valid URL: {exc}", exits.BAD_INPUT) from exc
     except SQLAlchemyError as exc:
-        raise fail(f"control store unreachable at {store.url}: {exc.__class__.__name__}: {str(exc).splitlines()[0]}", exits.UNREACHABLE) from exc
+        reason = mask_secrets(str(exc).splitlines()[0])
+        raise fail(f"control store unreachable at {shown}: {exc.__class__.__name__}: {reason}", exits.UNREACHABLE) from exc
     return store
 
 

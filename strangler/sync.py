@@ -25,6 +25,7 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from extracted.common.database import Database
 from router.config import Config
 from router.flags import parse_flag_change
+from router.masking import mask_url
 
 from . import exits
 from .console import err, fail, out, print_json
@@ -348,8 +349,8 @@ def _open(which: str, url: str, opened: list, build):
 
     try:
         parsed = make_url(sqlalchemy_url(url))
-    except ArgumentError as exc:
-        raise fail(f"{which} database URL {url!r} is not a database URL: {exc}", exits.BAD_INPUT) from exc
+    except (ArgumentError, ValueError) as exc:  # ValueError: a port that is not a number
+        raise fail(f"{which} database URL {mask_url(url)!r} is not a database URL: {exc}", exits.BAD_INPUT) from exc
     shown = parsed.render_as_string(hide_password=True)
     if parsed.get_backend_name() == "sqlite":
         path = parsed.database

@@ -76,3 +76,14 @@ def test_outage_keeps_the_last_snapshot_and_recovery_picks_up_changes(caplog):
         assert metrics.flag_version._value.get() == 2
     finally:
         watcher.stop()
+
+
+def test_the_outage_warning_masks_a_password_the_store_error_quotes(caplog):
+    class LeakyStore(FlakyStore):
+        def snapshot(self):
+            raise ValueError('invalid URI: "postgresql://app:s3cret-pw@[db/strangler"')
+
+    watcher = FlagWatcher(LeakyStore(), SnapshotHolder(), RouterMetrics())
+    assert not watcher.refresh()
+    [warning] = [r.getMessage() for r in caplog.records if "unreachable" in r.getMessage()]
+    assert "s3cret-pw" not in warning and "postgresql://app:***@[db/strangler" in warning
