@@ -1,6 +1,8 @@
 """Shadow traffic: a copy of the request goes to the other side at the same time as the primary, never
 on the primary's path. Both answers are captured up to a cap, compared by the parity engine, and the
 result handed to the recorder. In-flight shadows are bounded per upstream; over the bound they drop.
+A write mirrored under the `rollback` policy must come back marked rolled back; one that does not is
+counted as kept (a metric and a count per route in the parity store), since the service may have kept it.
 A copy for an extracted service carries the caller's signed identity, resolved inside the shadow task;
 when the monolith refuses the caller or cannot be asked, the shadow is skipped and counted."""
 
@@ -14,8 +16,8 @@ from router.decision import Target
 from router.errors import IdentityLookupError, UpstreamError
 from router.introspection import Rejection
 from router.parity import Exchange, Verdict, compare, parse_rules
-from router.shadow_marker import SHADOW_HEADER, sign_marker
-from router.store.parity import Comparison
+from router.shadow_marker import ROLLED_BACK, SHADOW_HEADER, SHADOW_RESULT_HEADER, rolled_back, sign_marker
+from router.store.parity import WRITES_KEPT, Comparison
 
 log = logging.getLogger("strangler.shadow")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -116,7 +118,7 @@ class ShadowRunner:
             sent_headers = headers
             if decision.shadow is Target.EXTRACTED:
                 try:
-                    identity = await asyncio.wait_for(self.identity.identity_header(method, target, headers), self.timeout)
+                    identity = await asyncio.wait_for(self.identity.identity_header(method, target, headers, body=body), self.timeout)
                 except (IdentityLookupError, asyncio.TimeoutError) as exc:
                     self._count(route.name, "skipped", "identity_error")
                     log.info("shadow to %s for %s skipped, no identity: %s", upstream, route.name, exc)
@@ -125,8 +127,10 @@ class ShadowRunner:
                     self._count(route.name, "skipped", "identity_rejected")  # the monolith refused the caller
                     return
                 sent_headers = [*headers, identity]  # only for the service: not stored, not sent to legacy
+            rollback = not safe and route.write_policy == "rollback"
             try:
-                shadow = await asyncio.wait_for(self._fetch(upstream, method, target, sent_headers, body), self.timeout)
+                shadow = await asyncio.wait_for(self._fetch(upstream, method, target, sent_headers, body,
+                                                            rollback_route=route.name if rollback else None), self.timeout)
             except (UpstreamError, asyncio.TimeoutError) as exc:
                 self._count(route.name, "error", "shadow_error")
                 log.info("shadow to %s for %s failed: %s", upstream, route.name, exc)
@@ -157,8 +161,10 @@ class ShadowRunner:
         finally:
             self.in_flight[upstream] -= 1
 
-    async def _fetch(self, upstream, method, target, headers, body) -> Exchange | None:
+    async def _fetch(self, upstream, method, target, headers, body, *, rollback_route: str | None = None) -> Exchange | None:
         response = await self.transport.send(upstream, method, target, headers, body)
+        if rollback_route is not None and not rolled_back(response.headers):
+            self._write_kept(rollback_route)  # checked before the body: an answer over the cap kept it all the same
         if response.body is not None:
             if len(response.body) > self.cap:
                 return None
@@ -213,7 +219,7 @@ class ShadowRunner:
                 "request": {"headers": r.headers(headers), "body": r.body(body or b"")},
                 "legacy": {"status": legacy.status, "headers": r.headers(legacy.headers), "body": r.body(legacy.body)},
                 "extracted": {"status": extracted.status, "headers": r.headers(extracted.headers), "body": r.body(extracted.body)},
-                "diff": r.value(result.as_dict()),
+                "diff": r.result(result),
             }
         self.recorder.put(Comparison(
             route=route.name, at=started, outcome=outcome,
@@ -231,6 +237,12 @@ class ShadowRunner:
             return False
         self._samples_built[key] = built + 1
         return True
+
+    def _write_kept(self, route_name: str) -> None:
+        log.warning("shadow write for %s: the answer has no %s: %s, the service may have kept it", route_name,
+                    SHADOW_RESULT_HEADER, ROLLED_BACK)
+        self.metrics.shadow_writes_kept.labels(route_name).inc()
+        self.recorder.put(Comparison(route=route_name, at=time.time(), outcome=WRITES_KEPT))
 
     def _count(self, route_name: str, outcome: str, reason: str) -> None:
         self.metrics.shadow_other.labels(route_name, reason).inc()

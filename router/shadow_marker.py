@@ -20,8 +20,10 @@ import re
 import time
 
 SHADOW_HEADER = "X-Strangler-Shadow"
-# What a service answers when it honoured the marker; the router may check it on the shadow response.
+# What a service answers when it honoured the marker; the router checks it on the shadow response.
 SHADOW_RESULT_HEADER = "X-Strangler-Shadow-Result"
+ROLLED_BACK = "rolled-back"
+_RESULT_NAME = SHADOW_RESULT_HEADER.lower().encode()
 VERSION = "v1"
 MODE_ROLLBACK = "rollback"
 
@@ -58,3 +60,11 @@ def sign_marker(secret: bytes, *, method: str, target: str, request_id: str, now
     payload = signing_payload(ts=ts, method=method, target=target, request_id=request_id)
     sig = hmac.new(secret, payload, hashlib.sha256).hexdigest()
     return f"{VERSION};mode={MODE_ROLLBACK};ts={ts};rid={request_id};sig={sig}"
+
+
+def rolled_back(headers) -> bool:
+    """True when a service's raw response headers (``(bytes, bytes)`` pairs) say it rolled the write back.
+
+    An answer without it came from a service that ignored or refused the marker: the router cannot
+    tell that nothing was kept, so it counts the write as kept."""
+    return any(name.lower() == _RESULT_NAME and value.strip() == ROLLED_BACK.encode() for name, value in headers)

@@ -5,7 +5,9 @@ record   mitmdump (its own virtualenv, DESIGN.md §10) as a reverse proxy in fro
 replay   a flow file or HAR sent to legacy and the extracted side, answers compared with each route's
          parity rules; a report per route. Exit 0: full parity; 1: mismatches or failed requests;
          2: bad input; 3: an upstream unreachable.
-export   a capture as a pytest parity corpus (tests/parity/corpus/), credentials replaced by roles.
+export   a capture as a pytest parity corpus (tests/parity/corpus/), credentials replaced by roles,
+         query strings and bodies redacted; a body that cannot be redacted is refused (exit 2) unless
+         --allow-raw-bodies.
 
 The commands live on the `strangler parity` Typer app; the work is done by `strangler.capture`.
 """
@@ -255,9 +257,15 @@ def export(
     skip_unknown: Annotated[bool, typer.Option("--skip-unknown", help="Leave out requests whose caller no "
                                                 "--role-token names (default: refuse)")] = False,
     session_cookie: Annotated[str, typer.Option("--session-cookie", help="The session cookie: its callers are unknown")] = "sessionid",
+    allow_raw_bodies: Annotated[bool, typer.Option("--allow-raw-bodies", help="Export bodies that cannot be redacted "
+                                                   "(neither JSON nor form-urlencoded) as captured (default: refuse)")] = False,
+    config: Annotated[Path | None, typer.Option("--config", "-c", envvar="STRANGLER_CONFIG",
+                                                help="For router.redact_fields (default: ./strangler.yaml if present)")] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Write a capture as a parity corpus for tests/parity: requests with roles instead of credentials."""
+    """Write a capture as a parity corpus for tests/parity: requests with roles instead of credentials,
+    secret and personal fields of query strings and bodies redacted."""
+    _, settings = _routes(config)
     try:
         roles = parse_role_tokens(role_token or [])
         capture = read_capture(capture_file)
@@ -265,7 +273,8 @@ def export(
         if not corpus_name.replace("-", "").replace("_", "").replace(".", "").isalnum():
             raise ValueError(f"--name {corpus_name!r}: use letters, digits, '-', '_' or '.'")
         exported = build_corpus(capture, name=corpus_name, role_tokens=roles, session_cookie=session_cookie,
-                                writes=writes, skip_unknown=skip_unknown)
+                                writes=writes, skip_unknown=skip_unknown, redactor=Redactor(settings.redact_fields),
+                                allow_raw_bodies=allow_raw_bodies)
     except (CaptureError, CorpusError, ValueError) as exc:
         raise fail(str(exc), exits.BAD_INPUT) from exc
     requests = exported.corpus["requests"]

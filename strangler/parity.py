@@ -40,7 +40,8 @@ def report(
     store: StoreOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Per route and per group: comparisons, parity rate, the paths that differ most, learned noise."""
+    """Per route and per group: comparisons, parity rate, the paths that differ most, learned noise, and
+    writes mirrored under the rollback policy that the service kept (answered without the rolled-back marker)."""
     try:
         window = parse_duration(since)
     except ValueError as exc:
@@ -59,17 +60,20 @@ def report(
         return print_json({"since": since, "groups": groups, "routes": [r.as_dict() for r in rows]})
     for g in groups:
         rate = "—" if g["parity_rate"] is None else f"{g['parity_rate'] * 100:.2f} %"
+        kept = f", [bold red]{g['writes_kept']} writes the service kept[/]" if g["writes_kept"] else ""
         out.print(f"group [bold]{g['group']}[/]: {g['compared']} compared, parity {rate}, "
-                  f"{g['mismatch']} mismatched, {g['equivalent']} equivalent", highlight=False)
+                  f"{g['mismatch']} mismatched, {g['equivalent']} equivalent{kept}", highlight=False)
     table = Table(title=f"Parity over the last {since}")
-    for column in ("route", "compared", "parity", "mismatch", "equivalent", "skipped", "dropped", "errors", "top differing paths", "noise"):
+    for column in ("route", "compared", "parity", "mismatch", "equivalent", "skipped", "dropped", "errors", "writes kept",
+                   "top differing paths", "noise"):
         table.add_column(column)
     for r in rows:
         rate = "—" if r.parity_rate is None else f"{r.parity_rate * 100:.2f} %"
         paths = "\n".join(f"{p} ({k}) ×{n}" for p, k, n in r.top_paths) or "—"
         noise = "\n".join(f"{p} ×{n}" for p, n in r.noise) or "—"
         table.add_row(r.route, str(r.compared), rate, str(r.counts["mismatch"]), str(r.counts["equivalent"]),
-                      str(r.counts["skipped"]), str(r.counts["dropped"]), str(r.counts["error"]), paths, noise)
+                      str(r.counts["skipped"]), str(r.counts["dropped"]), str(r.counts["error"]),
+                      f"[bold red]{r.writes_kept}[/]" if r.writes_kept else "0", paths, noise)
     out.print(table)
     if not rows:
         out.print("No shadow comparisons in this window: is a route in shadow mode?", style="dim")
@@ -86,14 +90,25 @@ def group_totals(rows, group_of: dict[str, str]) -> list[dict]:
     totals: dict[str, dict] = {}
     for r in rows:
         name = group_of.get(r.route, "(unknown)")
-        total = totals.setdefault(name, {"group": name, "compared": 0, "match": 0, "equivalent": 0, "mismatch": 0})
+        total = totals.setdefault(name, {"group": name, "compared": 0, "match": 0, "equivalent": 0, "mismatch": 0,
+                                         "writes_kept": 0})
         total["compared"] += r.compared
-        for key in ("match", "equivalent", "mismatch"):
+        for key in ("match", "equivalent", "mismatch", "writes_kept"):
             total[key] += r.counts[key]
     for total in totals.values():
         compared = total["compared"]
         total["parity_rate"] = None if compared == 0 else (total["match"] + total["equivalent"]) / compared
     return sorted(totals.values(), key=lambda t: t["group"])
+
+
+def body_text(body: dict) -> str:
+    """A stored body as shown: redacted JSON or form fields, else its length and digest (see router.redaction)."""
+    if "json" in body:
+        return json.dumps(body["json"], indent=2, sort_keys=True)
+    if "form" in body:
+        return body["form"]
+    digest = body.get("sha256") or body.get("hmac_sha256") or ""
+    return f"(not JSON: {body.get('length', 0)} bytes{f', digest {digest[:16]}…' if digest else ''})"
 
 
 @app.command("show")
@@ -113,8 +128,7 @@ def show(
     sides = []
     for side in ("legacy", "extracted"):
         answer = sample[side]
-        body = answer["body"].get("json", f"(not JSON: {answer['body']['length']} bytes, sha256 {answer['body']['sha256'][:16]}…)")
-        text = json.dumps(body, indent=2, sort_keys=True) if not isinstance(body, str) else body
+        text = body_text(answer["body"])
         sides.append(Panel(Syntax(text, "json", word_wrap=True), title=f"{side}: {answer['status']}"))
     out.print(Columns(sides, equal=True, expand=True))
     table = Table(title="Differences")

@@ -89,7 +89,7 @@ function renderRoutes(routesPayload, trafficRows, trafficSource, parityRows) {
         el("td", { class: "muted", text: r.flag_scope }),
         splitCell(traffic[r.name]),
         el("td", { class: rate === null ? "muted num" : rate >= 0.99 ? "good num" : "bad num",
-                   text: p ? `${pct(rate)} of ${p.compared}` : "–" }),
+                   text: p ? `${pct(rate)} of ${p.compared}${p.writes_kept ? ` · ${p.writes_kept} writes kept` : ""}` : "–" }),
         el("td", { class: r.breaker === "closed" || !r.breaker ? "muted" : "bad", text: r.breaker || "–" }));
     });
     container.append(el("div", { class: "group", "data-group": group.name },
@@ -181,7 +181,11 @@ function sidePanel(title, side, marked) {
   lines.push([`status ${side.status}`, marked.has("status"), "status"]);
   const body = side.body || {};
   if ("json" in body) jsonLines(body.json, "body", 0, null, true, marked, lines);
-  else lines.push([`(not JSON: ${body.length ?? 0} bytes, sha256 ${String(body.sha256 || "").slice(0, 12)}…)`, false, "body"]);
+  else if ("form" in body) lines.push([body.form, marked.has("body"), "body"]);
+  else {
+    const digest = String(body.sha256 || body.hmac_sha256 || "");
+    lines.push([`(not JSON: ${body.length ?? 0} bytes${digest ? `, digest ${digest.slice(0, 12)}…` : ""})`, false, "body"]);
+  }
   return el("div", { class: "side" }, el("h4", { text: title }),
     el("pre", {}, lines.map(([text, hit, path]) => el("div", { class: hit ? "line diff" : "line", "data-path": path, text }))));
 }

@@ -2,7 +2,8 @@
 
 `compare` looks at the status, the allow-listed headers and the body. Identical bytes (the common
 case under shadow traffic) end in a few comparisons without parsing anything. Otherwise JSON bodies
-are parsed and walked side by side; other bodies are compared as bytes and shown as hashes.
+are parsed and walked side by side; other bodies are compared as bytes and shown as their lengths and the
+offset where they part (never as a digest, which could be checked against guesses).
 
 JSON semantics: object key order never matters; numbers are equal when they denote the same decimal
 (1, 1.0 and 1e0 are equal; int and float are one JSON type); a boolean is never a number (true vs 1
@@ -19,7 +20,6 @@ path as a tuple and the rules as a `PathMatcher` state; text paths are made only
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections import Counter
 from decimal import Decimal
@@ -139,7 +139,8 @@ class _Walk:
         if state and self.infos[state].hide:
             self.hidden(state)
         else:
-            self.record(CHANGED, ("body",), _bytes_summary(legacy.body), _bytes_summary(extracted.body))
+            at = _first_difference(legacy.body, extracted.body)
+            self.record(CHANGED, ("body",), _bytes_summary(legacy.body, at), _bytes_summary(extracted.body, at))
 
     def error_bodies(self, a: Any, b: Any, legacy_status: int, extracted_status: int, mark: tuple[int, ...]) -> None:
         """Same error, other shape: all body differences become one `error_body` equivalence."""
@@ -358,8 +359,24 @@ def _shown(value: Any) -> Any:
         return "<nested too deep to show>"
 
 
-def _bytes_summary(body: bytes) -> dict[str, object]:
-    return {"sha256": hashlib.sha256(body).hexdigest(), "length": len(body)}
+def _bytes_summary(body: bytes, differs_at: int) -> dict[str, object]:
+    # No digest of the bytes: a hash of a short body (a login form, a token page) can be checked
+    # against guesses offline, and results are stored and shown.
+    return {"length": len(body), "differs_at": differs_at}
+
+
+def _first_difference(a: bytes, b: bytes) -> int:
+    """The offset of the first byte that differs (the shorter length when one is a prefix of the other)."""
+    low, high = 0, min(len(a), len(b))
+    if a[:high] == b[:high]:
+        return high
+    while high - low > 1:  # a[:low] is equal, a[:high] is not; each test is one C-level comparison
+        middle = (low + high) // 2
+        if a[:middle] == b[:middle]:
+            low = middle
+        else:
+            high = middle
+    return low
 
 
 # -- numbers kept as JSON text ------------------------------------------------------------------

@@ -65,7 +65,7 @@ class Difference:
 
     `pattern` is the path's shape (`body.results[*].price`), derived from `path` when not given.
     `equivalence` names the accepted equivalence class, or is None for a regression. Bodies that are
-    not JSON are shown as `{"sha256": ..., "length": ...}`, never as raw bytes.
+    not JSON are shown as `{"length": ..., "differs_at": ...}`, never as raw bytes or a digest of them.
     """
 
     kind: DiffKind

@@ -11,7 +11,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from .schema import parity_counts, parity_noise, parity_paths, parity_samples
 
-OUTCOMES = ("match", "equivalent", "mismatch", "skipped", "dropped", "error")
+# Not an outcome of a comparison but an event beside one, counted the same way: a write mirrored under
+# the rollback policy whose answer lacked the rolled-back marker, so the service may have kept it.
+WRITES_KEPT = "writes_kept"
+OUTCOMES = ("match", "equivalent", "mismatch", "skipped", "dropped", "error", WRITES_KEPT)
 
 
 def minute(ts: float) -> int:
@@ -20,7 +23,8 @@ def minute(ts: float) -> int:
 
 @dataclass(frozen=True, slots=True)
 class Comparison:
-    """One finished comparison, ready to store (samples already redacted)."""
+    """One finished comparison, ready to store (samples already redacted); or, with outcome `WRITES_KEPT`,
+    one mirrored write the service did not say it rolled back."""
 
     route: str
     at: float
@@ -40,6 +44,11 @@ class RouteParity:
     @property
     def compared(self) -> int:
         return self.counts["match"] + self.counts["equivalent"] + self.counts["mismatch"]
+
+    @property
+    def writes_kept(self) -> int:
+        """Writes mirrored under the rollback policy that the service did not say it rolled back."""
+        return self.counts[WRITES_KEPT]
 
     @property
     def parity_rate(self) -> float | None:

@@ -41,7 +41,7 @@ parity_counts = Table(
     "strangler_parity_counts", metadata,
     Column("route", String(200), primary_key=True),
     Column("bucket", Integer, primary_key=True),       # unix minute (epoch seconds // 60 * 60)
-    Column("outcome", String(16), primary_key=True),   # match | equivalent | mismatch | skipped | dropped | error
+    Column("outcome", String(16), primary_key=True),   # match | equivalent | mismatch | skipped | dropped | error | writes_kept
     Column("count", Integer, nullable=False),
 )
 

@@ -10,7 +10,10 @@ A corpus is one JSON file (tests/parity/corpus/<name>.json)::
 Credentials never reach the file. A request's Authorization header becomes a `role` ("staff",
 "customer"... or "anonymous" without one), given by `role_tokens` (captured token -> role); the test
 suite signs in as that role with its own token. Cookies and other secret headers are dropped; a request
-carrying the session cookie counts as one whose caller is unknown. Headers that belong to one
+carrying the session cookie counts as one whose caller is unknown. Query strings and bodies are written
+through the same `Redactor` as stored parity samples: secret and personal fields become "[redacted]".
+A body that cannot be redacted (neither JSON nor form-urlencoded) is refused, naming the request,
+unless `allow_raw_bodies`. Headers that belong to one
 connection (hop-by-hop, Host, Content-Length, Accept-Encoding, User-Agent, X-Request-ID) are dropped
 too. Writes are left out unless asked for, and repeated requests are kept once. `recorded` is what
 legacy answered when the traffic was captured (status and content type).
@@ -26,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from router.redaction import SECRET_HEADERS
+from router.redaction import Redactor
 from strangler.capture.records import Capture, CapturedRequest
 
 FORMAT = "strangler-parity-corpus"
@@ -79,8 +82,11 @@ def parse_role_tokens(specs: Iterable[str]) -> dict[str, str]:
 
 
 def build_corpus(capture: Capture, *, name: str, role_tokens: Mapping[str, str], session_cookie: str = "sessionid",
-                 writes: bool = False, skip_unknown: bool = False) -> Export:
-    """The corpus of a capture; `CorpusError` for a caller no role names, unless `skip_unknown`."""
+                 writes: bool = False, skip_unknown: bool = False, redactor: Redactor | None = None,
+                 allow_raw_bodies: bool = False) -> Export:
+    """The corpus of a capture; `CorpusError` for a caller no role names, unless `skip_unknown`, and for a
+    body that cannot be redacted, unless `allow_raw_bodies`. `redactor` defaults to the built-in rules."""
+    redactor = redactor or Redactor()
     requests: list[dict[str, Any]] = []
     seen: set[tuple] = set()
     ids: Counter[str] = Counter()
@@ -98,23 +104,20 @@ def build_corpus(capture: Capture, *, name: str, role_tokens: Mapping[str, str],
             raise CorpusError(f"{capture.source}: {exchange.where}: {request.method} {request.path} is made by a "
                               "caller no --role-token names (a token or session cookie); add --role-token ROLE=TOKEN "
                               "or pass --skip-unknown")
-        key = (request.method, request.target, role, request.body)
+        target = redactor.target(request.target)
+        body = _body(request, redactor, allow_raw_bodies, f"{capture.source}: {exchange.where}")
+        key = (request.method, target, role, tuple(body.items()))
         if key in seen:
             skipped["repeated request"] += 1
             continue
         seen.add(key)
-        base_id = f"{role} {request.method} {request.target}"
+        base_id = f"{role} {request.method} {target}"
         ids[base_id] += 1
         entry: dict[str, Any] = {
             "id": base_id if ids[base_id] == 1 else f"{base_id} #{ids[base_id]}",
-            "method": request.method, "path": request.target, "role": role,
-            "headers": _kept_headers(request), "body": None,
+            "method": request.method, "path": target, "role": role,
+            "headers": _kept_headers(request, redactor), **body,
         }
-        if request.body:
-            try:
-                entry["body"] = request.body.decode("utf-8")
-            except UnicodeDecodeError:
-                entry["body_base64"] = base64.b64encode(request.body).decode("ascii")
         if exchange.response is not None:
             entry["recorded"] = {"status": exchange.response.status,
                                  "content_type": exchange.response.header("content-type")}
@@ -183,11 +186,38 @@ def _role(request: CapturedRequest, role_tokens: Mapping[str, str], session_cook
     return role_tokens.get(token.strip()) or role_tokens.get(credential)
 
 
-def _kept_headers(request: CapturedRequest) -> dict[str, str]:
+def _body(request: CapturedRequest, redactor: Redactor, allow_raw: bool, where: str) -> dict[str, Any]:
+    """The body entries of a request: redacted JSON or form text, the raw body only when allowed."""
+    if not request.body:
+        return {"body": None}
+    redacted = redactor.redact_body(request.body)
+    if redacted is None:
+        if not allow_raw:
+            raise CorpusError(f"{where}: {request.method} {request.path} has a body that is neither JSON nor "
+                              f"form-urlencoded ({len(request.body)} bytes), so its secrets cannot be redacted; "
+                              "check it holds none and pass --allow-raw-bodies, or leave writes out")
+        try:
+            return {"body": request.body.decode("utf-8")}
+        except UnicodeDecodeError:
+            return {"body": None, "body_base64": base64.b64encode(request.body).decode("ascii")}
+    kind, value = redacted
+    if kind == "form":
+        return {"body": value}
+    try:
+        text = request.body.decode("utf-8")
+        if json.loads(text) == value:
+            return {"body": text}  # nothing hidden: keep it as written
+    except (UnicodeDecodeError, ValueError):
+        pass
+    return {"body": json.dumps(value, ensure_ascii=False)}
+
+
+def _kept_headers(request: CapturedRequest, redactor: Redactor) -> dict[str, str]:
     kept: dict[str, str] = {}
     for name, value in request.headers:
         lower = name.lower()
-        if lower in _CONNECTION_HEADERS or lower in SECRET_HEADERS or lower.startswith("x-strangler-"):
+        if lower in _CONNECTION_HEADERS or redactor.hides(lower) or lower.startswith("x-strangler-"):
             continue
+        value = redactor.text(value)
         kept[lower] = f"{kept[lower]}, {value}" if lower in kept else value
     return kept

@@ -4,8 +4,8 @@ Per route: how many requests were compared, how many matched, were equivalent or
 could not be compared (`skipped`: a body over the route's cap) or failed (`errors`), the parity rate
 ((match + equivalent) / (match + equivalent + mismatch)) and the paths that differ most. Then the
 first few mismatches as examples: the target, both statuses and the differences, with credentials
-and configured personal fields redacted (router.redaction) -- by the name of the field that differs
-as well as inside the values.
+and configured personal fields redacted by `Redactor.difference` (router.redaction) -- by the names on
+the path of the field that differs as well as inside the values.
 """
 
 from __future__ import annotations
@@ -15,9 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from router.parity import ABSENT, Difference, Verdict
-from router.parity.paths import PathSyntaxError, parse_path
-from router.redaction import REDACTED, SECRET_HEADERS, Redactor
+from router.parity import Verdict
+from router.redaction import Redactor
 from strangler.capture.replay import ReplayOutcome, ReplayPlan
 
 VERDICTS = tuple(str(v) for v in Verdict)  # match, equivalent, mismatch, skipped
@@ -94,37 +93,13 @@ def build_report(plan: ReplayPlan, outcomes: Sequence[ReplayOutcome], redactor: 
                     **_request(item, redactor),
                     "legacy_status": outcome.legacy.status, "extracted_status": outcome.extracted.status,
                     "signature": result.signature(),
-                    "differences": [redact_difference(d, redactor) for d in result.differences[:MAX_DIFFERENCES_SHOWN]],
+                    "differences": [redactor.difference(d) for d in result.differences[:MAX_DIFFERENCES_SHOWN]],
                     "more_differences": max(0, len(result.differences) - MAX_DIFFERENCES_SHOWN),
                 })
     return ReplayReport(tuple(routes.values()), dict(plan.skipped), tuple(shown), tuple(errors))
-
-
-def redact_difference(difference: Difference, redactor: Redactor) -> dict[str, Any]:
-    """A difference as plain data, its values hidden when the field that differs is secret or personal."""
-    out = difference.as_dict()
-    leaf = _leaf(difference.path)
-    hide = leaf is not None and (leaf in redactor.fields or leaf in SECRET_HEADERS)
-    for side in ("legacy", "extracted"):
-        value = getattr(difference, side)
-        if value is not ABSENT:
-            out[side] = REDACTED if hide else redactor.value(value)
-    return out
 
 
 def _request(item, redactor: Redactor) -> dict[str, Any]:
     request = item.exchange.request
     return {"number": item.number, "route": item.route, "method": request.method,
             "target": redactor.target(request.target), "write": item.write}
-
-
-def _leaf(path: str) -> str | None:
-    """The last key named in a path (`body.results[0].email` -> "email"), lower case; None if there is none."""
-    try:
-        segments = parse_path(path)
-    except PathSyntaxError:
-        return None
-    for segment in reversed(segments):
-        if isinstance(segment, str):
-            return segment.lower()
-    return None

@@ -3,7 +3,7 @@
 import time
 
 from router.store import ControlStore
-from router.store.parity import Comparison, ParityStore
+from router.store.parity import WRITES_KEPT, Comparison, ParityStore
 
 
 def comparison(i, at, outcome="mismatch", signature="sig-a"):
@@ -37,3 +37,17 @@ def test_retention_prunes_old_samples_and_buckets(tmp_path):
     parity.prune(now)
     assert [s["target"] for s in parity.samples()] == ["/x/2"]
     assert parity.summary(since=old - 60)[0].counts["mismatch"] == 1
+
+
+def test_writes_the_service_kept_are_counted_per_route_apart_from_comparisons(tmp_path):
+    store = ControlStore(f"sqlite:///{tmp_path / 'c.sqlite3'}")
+    store.migrate()
+    parity = ParityStore(store)
+    now = time.time()
+    parity.write([Comparison(route="r", at=now, outcome="match"), Comparison(route="r", at=now, outcome=WRITES_KEPT),
+                  Comparison(route="r", at=now, outcome=WRITES_KEPT), Comparison(route="s", at=now, outcome="match")])
+
+    rows = {row.route: row for row in parity.summary(since=now - 60)}
+    assert (rows["r"].writes_kept, rows["r"].compared, rows["r"].parity_rate) == (2, 1, 1.0)
+    assert rows["s"].writes_kept == 0
+    assert rows["r"].as_dict()["writes_kept"] == 2 and rows["s"].as_dict()["writes_kept"] == 0

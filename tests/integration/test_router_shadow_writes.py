@@ -90,6 +90,34 @@ def test_a_rollback_write_runs_on_the_service_and_leaves_its_database_unchanged(
             process.stop()
 
 
+def test_a_write_the_service_kept_despite_the_marker_is_counted_and_reported(tmp_path):
+    legacy = processes.echo("legacy", processes.free_port(), tmp_path)
+    db_file = tmp_path / "notes.sqlite3"
+    port = processes.free_port()
+    service = processes.start("notes", [processes.sys.executable, "-m", "uvicorn", "--factory",
+                                        "tests.support.rollback_service:create_app_from_env", "--port", str(port),
+                                        "--log-level", "warning"], port, tmp_path,
+                              {"ROLLBACK_DATABASE_URL": f"sqlite:///{db_file}", "ROLLBACK_ENVIRONMENT": "test",
+                               "STRANGLER_SHADOW_SECRET": SECRET, "ROLLBACK_IGNORE_SHADOW_MARKER": "1"},
+                              ready_path="/api/notes/")
+    router, store = start_router(tmp_path, legacy.url, service.url,
+                                 "  - {name: notes.create, group: notes, methods: [POST], path: /api/notes/, write_policy: rollback}")
+    try:
+        assert httpx.post(router.url + "/api/notes/", json={"text": "mirrored"}).json()["side"] == "legacy"
+        assert wait_for(lambda: report(store).get("notes.create", {}).get("writes_kept") == 1)
+        assert sqlite3.connect(db_file).execute("select count(*) from notes").fetchone()[0] == 1  # it was kept
+
+        metrics = httpx.get(router.url + "/_strangler/metrics", headers=AUTH).text
+        assert 'strangler_shadow_writes_kept_total{route="notes.create"} 1.0' in metrics
+        admin = httpx.get(router.url + "/_strangler/api/parity", headers=AUTH).json()
+        assert {r["route"]: r["writes_kept"] for r in admin["routes"]} == {"notes.create": 1}
+        table = CliRunner().invoke(cli, ["parity", "report", "--store", store], env={"COLUMNS": "250"})
+        assert table.exit_code == 0 and "writes kept" in table.stdout and "1 writes the service kept" in table.stdout
+    finally:
+        for process in (router, service, legacy):
+            process.stop()
+
+
 def test_paths_where_legacy_disagrees_with_itself_are_learned_as_noise(tmp_path):
     legacy = processes.echo("legacy", processes.free_port(), tmp_path)
     extracted = processes.echo("extracted", processes.free_port(), tmp_path)

@@ -23,7 +23,6 @@ from router.matching import RouteTable
 from router.parity import DiffResult, Exchange, Verdict, compare, parse_rules
 from router.redaction import Redactor
 from strangler.capture.corpus import ANONYMOUS, CorpusRequest, read_corpus
-from strangler.capture.report import redact_difference
 from tests.parity import ties
 from tests.parity.router_emulation import SAFE_METHODS, ask_extracted, ask_legacy
 from tests.parity.sides import extracted_side
@@ -87,7 +86,7 @@ def compare_sides(case: Case, legacy: Exchange, extracted: Exchange) -> DiffResu
 def explain(result: DiffResult) -> str:
     redactor = Redactor()
     lines = [f"{d['kind']} {d['path']}: legacy {d.get('legacy', '—')!r}, extracted {d.get('extracted', '—')!r}"
-             for d in (redact_difference(d, redactor) for d in result.differences[:10])]
+             for d in (redactor.difference(d) for d in result.differences[:10])]
     return "\n".join(lines)
 
 

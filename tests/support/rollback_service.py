@@ -7,6 +7,9 @@ middleware and session, nothing else.
     POST /api/notes/failing/            creates a note, then answers 409 (the write must not stay)
     POST /api/notes/connection-commit/  creates a note and COMMITs the connection underneath the session
 
+With ``honour_marker=False`` (ROLLBACK_IGNORE_SHADOW_MARKER=1) it has no shadow middleware: a service
+that ignores the router's marker and keeps every mirrored write.
+
 As a process (environment: ROLLBACK_DATABASE_URL, ROLLBACK_ENVIRONMENT, STRANGLER_SHADOW_SECRET):
     python -m uvicorn tests.support.rollback_service:create_app_from_env --factory --port P
 """
@@ -45,6 +48,7 @@ class NoteList(BaseModel):
 class RollbackServiceSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="ROLLBACK_")
     service_name: ClassVar[str] = "rollback-test"
+    ignore_shadow_marker: bool = False
 
 
 def _note_create(session: Session, text: str) -> NoteRead:
@@ -52,7 +56,7 @@ def _note_create(session: Session, text: str) -> NoteRead:
     return NoteRead(id=row.id, text=row.text)
 
 
-def create_app(database_url: str, secret: bytes) -> FastAPI:
+def create_app(database_url: str, secret: bytes, *, honour_marker: bool = True) -> FastAPI:
     database = Database(database_url)
 
     @asynccontextmanager
@@ -63,7 +67,8 @@ def create_app(database_url: str, secret: bytes) -> FastAPI:
 
     app = FastAPI(title="rollback test service", lifespan=lifespan)
     app.state.database = database
-    app.add_middleware(ShadowRollbackMiddleware, secret=secret)
+    if honour_marker:
+        app.add_middleware(ShadowRollbackMiddleware, secret=secret)
 
     @app.get("/api/notes/")
     def note_list(session: SessionDep) -> NoteList:
@@ -96,4 +101,4 @@ def create_app(database_url: str, secret: bytes) -> FastAPI:
 
 def create_app_from_env() -> FastAPI:
     settings = RollbackServiceSettings()
-    return create_app(settings.database_url, settings.shadow_key())
+    return create_app(settings.database_url, settings.shadow_key(), honour_marker=not settings.ignore_shadow_marker)

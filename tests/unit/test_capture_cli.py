@@ -82,6 +82,34 @@ def test_export_writes_a_corpus_and_says_what_it_left_out(tmp_path):
     assert corpus["name"] == "echo" and len(corpus["requests"]) == 3
 
 
+def raw_body_capture(tmp_path):
+    path = tmp_path / "upload.har"
+    path.write_text(json.dumps({"log": {"version": "1.2", "creator": {"name": "hand", "version": "1"}, "entries": [{
+        "startedDateTime": "2026-11-23T10:00:00Z", "time": 1,
+        "request": {"method": "POST", "url": "http://127.0.0.1:8001/api/upload/", "httpVersion": "HTTP/1.1",
+                    "headers": [], "queryString": [], "cookies": [], "headersSize": -1, "bodySize": 9,
+                    "postData": {"mimeType": "text/plain", "text": "secret pw"}},
+        "response": {"status": 201, "statusText": "Created", "httpVersion": "HTTP/1.1", "cookies": [], "redirectURL": "",
+                     "headers": [], "content": {"size": 0, "mimeType": "text/plain", "text": ""},
+                     "headersSize": -1, "bodySize": 0},
+        "cache": {}, "timings": {"send": 0, "wait": 1, "receive": 0}}]}}))
+    return path
+
+
+def test_export_refuses_a_body_it_cannot_redact_unless_raw_bodies_are_allowed(tmp_path):
+    capture_file, out_dir = raw_body_capture(tmp_path), tmp_path / "corpus"
+    refused = run("export", str(capture_file), "--to", str(out_dir), "--writes")
+    assert refused.exit_code == 2, refused.output
+    message = " ".join(refused.stderr.split())
+    assert "POST /api/upload/ has a body that is neither JSON nor form-urlencoded" in message
+    assert "--allow-raw-bodies" in message and "secret pw" not in message
+    assert not out_dir.exists()
+
+    allowed = run("export", str(capture_file), "--to", str(out_dir), "--writes", "--allow-raw-bodies")
+    assert allowed.exit_code == 0, allowed.output
+    assert json.loads((out_dir / "upload.json").read_text())["requests"][0]["body"] == "secret pw"
+
+
 @pytest.mark.parametrize("args, message", [
     (["--role-token", "staff=fixture-staff-token"], "caller no --role-token names"),
     (["--role-token", "staff"], "expected ROLE=TOKEN"),

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from router.redaction import REDACTED, Redactor
 from strangler.capture import read_capture
 from strangler.capture.corpus import CorpusError, build_corpus, parse_role_tokens, read_corpus, write_corpus
 from strangler.capture.records import Capture, CapturedExchange, CapturedRequest, CapturedResponse
@@ -66,8 +67,36 @@ def test_repeats_are_kept_once_and_ids_stay_unique():
     assert exported.skipped == {"repeated request": 1}
 
 
-def test_a_binary_body_is_kept_as_base64_and_read_back(tmp_path):
-    exported = build_corpus(capture(request("POST", body=b"\xff\x00")), name="bin", role_tokens={}, writes=True)
+def test_query_strings_and_bodies_are_written_with_their_secrets_redacted():
+    exported = build_corpus(capture(
+        request(target="/a/?api_key=k123&pass%77ord=p0&page=2", headers=[("X-Auth-Token", "h1"), ("Accept", "*/*")]),
+        request("POST", body=b'{"password": "hunter2", "email": "ann@example.com", "text": "note"}'),
+        request("POST", target="/login/", body=b"username=ann&password=p1&next=%2F"),
+        request("POST", target="/plain/", body=b'{"text": "nothing secret"}'),
+    ), name="x", role_tokens={}, writes=True, redactor=Redactor(["email"]))
+    get, json_post, form_post, plain = exported.corpus["requests"]
+    assert get["path"] == f"/a/?api_key={REDACTED}&pass%77ord={REDACTED}&page=2"
+    assert get["id"] == f"anonymous GET /a/?api_key={REDACTED}&pass%77ord={REDACTED}&page=2"
+    assert get["headers"] == {"accept": "*/*"}
+    assert json.loads(json_post["body"]) == {"password": REDACTED, "email": REDACTED, "text": "note"}
+    assert form_post["body"] == f"username=ann&password={REDACTED}&next=%2F"
+    assert plain["body"] == '{"text": "nothing secret"}'  # a body with nothing to hide is kept as written
+    dumped = json.dumps(exported.corpus)
+    for secret in ("k123", "p0", "h1", "hunter2", "ann@example.com", "p1"):
+        assert secret not in dumped
+
+
+def test_a_body_that_cannot_be_redacted_is_refused_naming_the_request():
+    binary = capture(request("POST", target="/upload/", body=b"\xff\x00 password hunter2"))
+    with pytest.raises(CorpusError, match=r"t.flow: flow 1: POST /upload/ has a body that is neither JSON nor "
+                                          r"form-urlencoded.*--allow-raw-bodies") as caught:
+        build_corpus(binary, name="bin", role_tokens={}, writes=True)
+    assert "hunter2" not in str(caught.value)
+
+
+def test_a_binary_body_is_kept_as_base64_and_read_back_when_raw_bodies_are_allowed(tmp_path):
+    exported = build_corpus(capture(request("POST", body=b"\xff\x00")), name="bin", role_tokens={}, writes=True,
+                            allow_raw_bodies=True)
     write_corpus(tmp_path / "bin.json", exported.corpus)
     [read] = read_corpus(tmp_path / "bin.json")
     assert (read.method, read.body, read.role, read.recorded_status) == ("POST", b"\xff\x00", "anonymous", 200)

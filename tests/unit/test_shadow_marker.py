@@ -55,6 +55,14 @@ def test_the_marker_has_the_documented_format_and_signature():
 def test_both_sides_name_the_same_headers():
     assert router_side.SHADOW_HEADER == service_side.SHADOW_HEADER == "X-Strangler-Shadow"
     assert router_side.SHADOW_RESULT_HEADER == service_side.SHADOW_RESULT_HEADER == "X-Strangler-Shadow-Result"
+    assert router_side.ROLLED_BACK == service_side.ROLLED_BACK == "rolled-back"
+
+
+def test_the_router_reads_the_result_header_the_service_writes():
+    assert router_side.rolled_back([(b"content-type", b"application/json"), service_side._RESULT_HEADER])
+    assert router_side.rolled_back([(b"X-Strangler-Shadow-Result", b"rolled-back")])
+    assert not router_side.rolled_back([(b"content-type", b"application/json")])
+    assert not router_side.rolled_back([(b"x-strangler-shadow-result", b"committed")])
 
 
 @pytest.mark.parametrize(("raw_path", "query", "expected"), [
