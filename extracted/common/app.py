@@ -19,6 +19,7 @@ from fastapi import APIRouter, FastAPI
 
 from extracted.common.database import Database
 from extracted.common.errors import install_error_handlers
+from extracted.common.faults import CrashAfterWrites
 from extracted.common.health import ReadyCheck, health_router
 from extracted.common.identity import IdentityMiddleware
 from extracted.common.metrics import MetricsMiddleware, RouteCapture, ServiceMetrics
@@ -41,6 +42,8 @@ def create_service_app(settings: ServiceSettings, database: Database, *, title: 
                   openapi_url="/openapi.json", redirect_slashes=False)
     metrics = ServiceMetrics()
     app.state.settings, app.state.database, app.state.metrics = settings, database, metrics
+    if settings.fault_crash_after_writes:  # test environment only (the settings refuse it elsewhere)
+        database.after_write_commit = CrashAfterWrites(settings.fault_crash_after_writes).committed
     for router in routers:
         app.include_router(router)
     app.include_router(health_router(type(settings).service_name, ready_checks))

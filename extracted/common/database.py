@@ -15,7 +15,7 @@ a second engine) and effects outside the database. PostgreSQL sequences advance 
 so ids seen in a dry run are not reserved.
 """
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
@@ -26,6 +26,9 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
 from extracted.common.shadow import shadow_rollback_requested
+
+
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 class DryRunCommitError(RuntimeError):
@@ -45,6 +48,8 @@ class Database:
 
     def __init__(self, url: str, **engine_options: Any):
         self.url = sqlalchemy_url(url)
+        # Test-only fault injection (extracted.common.faults): told after each committed write request.
+        self.after_write_commit: Callable[[], None] | None = None
         self.engine: Engine = create_engine(self.url, **engine_options)
         if self.engine.dialect.name == "sqlite":
             _take_over_sqlite_transactions(self.engine)
@@ -80,8 +85,11 @@ class Database:
         """FastAPI dependency: `transaction` for this request, in rollback mode when it carries a valid
         shadow marker. Use it with ``scope="function"`` (as `SessionDep` does) so the commit happens
         before the response is sent and a failed commit is an error, not a false success."""
-        with self.transaction(rollback=shadow_rollback_requested(request.scope)) as session:
+        rollback = shadow_rollback_requested(request.scope)
+        with self.transaction(rollback=rollback) as session:
             yield session
+        if self.after_write_commit is not None and not rollback and request.method not in _SAFE_METHODS:
+            self.after_write_commit()
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -36,6 +36,8 @@ class ServiceSettings(BaseSettings):
     shadow_secret: SecretStr = Field(DEV_SHADOW_SECRET, min_length=1, validation_alias="STRANGLER_SHADOW_SECRET")
     identity_secret: SecretStr = Field(DEV_IDENTITY_SECRET, min_length=1,
                                        validation_alias="STRANGLER_IDENTITY_SECRET")
+    # Test only (extracted.common.faults): exit right after the N-th committed write; 0 is off.
+    fault_crash_after_writes: int = Field(0, ge=0)
 
     @classmethod
     def default_database_url(cls) -> str:
@@ -47,6 +49,14 @@ class ServiceSettings(BaseSettings):
         if isinstance(data, dict) and not data.get("database_url"):
             data = {**data, "database_url": cls.default_database_url()}
         return data
+
+    @model_validator(mode="after")
+    def _fault_injection_only_in_tests(self) -> "ServiceSettings":
+        if self.fault_crash_after_writes and self.environment != "test":
+            prefix = self.model_config.get("env_prefix", "")
+            raise ValueError(f"{prefix}FAULT_CRASH_AFTER_WRITES is a test setting: it needs {prefix}ENVIRONMENT=test, "
+                             f"not {self.environment}")
+        return self
 
     @model_validator(mode="after")
     def _refuse_development_secrets_outside_development(self) -> "ServiceSettings":

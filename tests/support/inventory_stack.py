@@ -32,6 +32,21 @@ class Stack:
     customer: str
     skus: list[str]
     started: list[processes.Process] = field(default_factory=list)
+    service_argv: list[str] = field(default_factory=list)
+    service_port: int = 0
+    tmp_path: object = None
+
+    def restart_service(self, extra_env: dict[str, str] | None = None) -> processes.Process:
+        """Start the inventory service again on its port (after it died or was stopped)."""
+        service = next(p for p in self.started if p.name == "inventory")
+        service.stop()
+        again = processes.start("inventory", self.service_argv, self.service_port, self.tmp_path,
+                                {**self.env, **(extra_env or {})}, ready_path="/health")
+        self.started[self.started.index(service)] = again
+        return again
+
+    def process(self, name: str) -> processes.Process:
+        return next(p for p in self.started if p.name == name)
 
     def cli(self, *args: str, check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess:
         result = subprocess.run([STRANGLER, *args], cwd=processes.ROOT, env=self.env, capture_output=True, text=True,
@@ -154,15 +169,19 @@ def stack(request, tmp_path):
         subprocess.run([STRANGLER, "sync", "backfill", "inventory", "--no-progress"], cwd=processes.ROOT, env=env,
                        check=True, capture_output=True, timeout=300)
         service_port, relay_port, router_port = processes.free_port(), processes.free_port(), processes.free_port()
-        started.append(processes.start("inventory", [sys.executable, "-m", "extracted.inventory", "--port", str(service_port),
-                                                     "--no-migrate"], service_port, tmp_path, env, ready_path="/health"))
+        service_argv = [sys.executable, "-m", "extracted.inventory", "--port", str(service_port), "--no-migrate"]
+        # A test may give the service settings of its own: @pytest.mark.service_env(NAME="value", ...).
+        marker = request.node.get_closest_marker("service_env")
+        started.append(processes.start("inventory", service_argv, service_port, tmp_path,
+                                       {**env, **(marker.kwargs if marker else {})}, ready_path="/health"))
         started.append(processes.start("relay", [STRANGLER, "sync", "run", "inventory", "--metrics-port", str(relay_port),
                                                  "--poll-interval", "0.05"], relay_port, tmp_path, env, ready_path="/metrics"))
         started.append(processes.router(router_port, tmp_path, processes.ROOT / "strangler.yaml", urls["control"], env={
             **env, "STRANGLER_UPSTREAM_LEGACY_URL": monolith.url,
             "STRANGLER_UPSTREAM_INVENTORY_URL": f"http://127.0.0.1:{service_port}"}))
         skus = _skus(monolith)
-        yield Stack(started[-1], env, monolith.staff_token, monolith.customer_token, skus, started)
+        yield Stack(started[-1], env, monolith.staff_token, monolith.customer_token, skus, started,
+                    service_argv=service_argv, service_port=service_port, tmp_path=tmp_path)
     finally:
         for process in reversed(started):
             process.stop()
