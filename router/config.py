@@ -85,6 +85,8 @@ class Group:
     name: str
     upstream: str  # the extracted upstream its routes go to; never `legacy`
     description: str = ""
+    # The monolith also serves each route's DRF format-suffix variants (`/stock.json`): they are routed too.
+    format_suffixes: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +99,7 @@ class Route:
     path: str
     write_policy: str = "skip"  # how shadow traffic treats writes: skip | rollback | mirror
     parity: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}), hash=False)
+    format_suffixes: bool = True  # its group's setting: also match `/x.json`, `/x.json/` (router/matching.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -319,7 +322,7 @@ class _Parser:
         for name, value in section.items():
             key = f"groups.{name}"
             self.name(name, key)
-            m = self.mapping(value, key, required=("upstream",), optional=("description",))
+            m = self.mapping(value, key, required=("upstream",), optional=("description", "format_suffixes"))
             upstream = m["upstream"]
             if upstream not in extracted:
                 problem = (f"{LEGACY!r} is where every route starts; a group names the upstream it moves to"
@@ -329,7 +332,11 @@ class _Parser:
             description = m.get("description", "")
             if not isinstance(description, str):
                 raise self.error(f"{key}.description", "a string", description)
-            result[name] = Group(name, upstream, description)
+            suffixes = m.get("format_suffixes", True)
+            if not isinstance(suffixes, bool):
+                raise self.error(f"{key}.format_suffixes", "true or false (does the monolith serve DRF's "
+                                 "format suffixes, /stock.json, for these routes?)", suffixes)
+            result[name] = Group(name, upstream, description, suffixes)
         return result
 
     def routes(self, data: Any, groups: Mapping[str, Group]) -> tuple[Route, ...]:
@@ -374,7 +381,8 @@ class _Parser:
             except ParityRulesError as exc:
                 raise self.error(exc.key, exc.expected, *(() if exc.got is _PARITY_MISSING else (exc.got,)),
                                  problem=exc.problem) from None
-            routes.append(Route(name, group, methods, path, policy, _freeze(parity)))
+            routes.append(Route(name, group, methods, path, policy, _freeze(parity),
+                                format_suffixes=groups[group].format_suffixes))
         return tuple(routes)
 
     # -- values -----------------------------------------------------------------------------------

@@ -2,8 +2,18 @@
 
 Path patterns are written `/api/inventory/stock/{sku}/`: literal segments match exactly (trailing slash
 included, case-sensitive), a `{name}` parameter fills one whole, non-empty segment (`[^/]+`) and its
-value is returned as it appears in the path (percent-encodings are not decoded). The query string is not
-part of the path; the caller strips it.
+value is returned as it appears in the path. The path is the one Django resolves: percent-decoded once
+(ASGI's `scope["path"]`, as WSGI's PATH_INFO), so `/api/inventory/adjustment%73/` is matched as
+`/api/inventory/adjustments/`; it is not decoded again here (`%2573` is `%73` to Django too). The query
+string is not part of the path; the caller strips it.
+
+A route with `format_suffixes` (its group's setting, on by default) also matches DRF's format-suffix
+variants of its pattern, which a DefaultRouter (or `format_suffix_patterns`) adds next to each pattern
+as `<pattern without its trailing slash>\\.(?P<format>[a-z0-9]+)/?$`: `/stock.json`, `/stock.json/`,
+`/warehouses/{id}.json` -- the same view, so the same route. Each variant of a pattern ranks as the
+pattern does, after it on a tie: `/warehouses/1.json/` is `{id}` = `1.json` when `/warehouses/{id}/` also
+matches it. `{id}` takes a '.' where DRF's default lookup (`[^/.]+`) does not, so `/warehouses/a.b.json` is
+matched though Django resolves it to no view: a 404 on either side, never another view's request.
 
 Matching first picks the *pattern* that owns the path, then checks the method, as Django does (URL
 first, then the view answers 405): when several patterns match a path the winner is
@@ -17,8 +27,9 @@ specific pattern would accept it -- and the request goes to legacy, which answer
 Unmatched requests go to legacy too.
 
 This runs on every proxied request: exact-literal patterns are one dict lookup, parameterised patterns
-are compiled regexes bucketed by the number of '/' in the path, and a bounded LRU cache remembers recent
-(method, path) results.
+and format-suffix variants are compiled regexes bucketed by the number of '/' in the path (variants only
+in the buckets searched for a path with a '.'), and a bounded LRU cache remembers recent (method, path)
+results.
 """
 
 from __future__ import annotations
@@ -34,6 +45,8 @@ if TYPE_CHECKING:  # config imports this module for pattern syntax; Route is onl
     from router.config import Route
 
 _NO_PARAMS: Mapping[str, str] = MappingProxyType({})
+# DRF's format suffix (rest_framework.urlpatterns.format_suffix_patterns without `allowed`): `.json`, `.api/`.
+FORMAT_SUFFIX = r"\.[a-z0-9]+/?"
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,14 +91,20 @@ def pattern_shape(pattern: str) -> str:
 
 
 class _Pattern:
-    """All routes sharing one pattern shape: its regex and, per method, the route and its parameter names."""
+    """All routes sharing one pattern shape (or its format-suffix variant): its regex, the numbers of '/'
+    in the paths it can match and, per method, the route and its parameter names."""
 
-    __slots__ = ("regex", "rank", "by_method")
+    __slots__ = ("regex", "rank", "depths", "by_method")
 
-    def __init__(self, segments: tuple[tuple[str, bool], ...], order: int) -> None:
+    def __init__(self, segments: tuple[tuple[str, bool], ...], order: int, *, suffixed: bool = False) -> None:
         params = sum(1 for _, is_param in segments if is_param)
-        self.regex = re.compile("/" + "/".join("([^/]+)" if p else re.escape(t) for t, p in segments))
-        self.rank = (params - len(segments), params, order)  # sorts best first: see the module docstring
+        # Sorts best first (see the module docstring); a variant ranks as its pattern, after it on a tie.
+        self.rank = (params - len(segments), params, suffixed, order)
+        if suffixed and len(segments) > 1 and segments[-1] == ("", False):
+            segments = segments[:-1]  # the suffix takes the trailing slash's place: /stock/ -> /stock.json
+        body = "/" + "/".join("([^/]+)" if p else re.escape(t) for t, p in segments)
+        self.regex = re.compile(body + FORMAT_SUFFIX if suffixed else body)
+        self.depths = (len(segments), len(segments) + 1) if suffixed else (len(segments),)
         self.by_method: dict[str, tuple[Route, tuple[str, ...]]] = {}
 
 
@@ -100,8 +119,11 @@ class RouteTable:
     def __init__(self, routes: Sequence[Route], *, cache_size: int = 4096) -> None:
         self.routes = tuple(routes)
         self._literal: dict[str, dict[str, RouteMatch]] = {}
-        self._by_depth: dict[int, list[_Pattern]] = {}  # number of '/' in the path -> patterns, best first
-        shapes: dict[str, _Pattern] = {}
+        # Number of '/' in the path -> patterns, best first: without the format-suffix variants for paths
+        # with no '.', which no variant can match, and with them for paths with one.
+        self._by_depth: dict[int, list[_Pattern]] = {}
+        self._by_depth_dotted: dict[int, list[_Pattern]] = {}
+        patterns: dict[tuple[str, bool], _Pattern] = {}
         for order, route in enumerate(self.routes):
             segments = pattern_segments(route.path)
             names = tuple(text for text, is_param in segments if is_param)
@@ -109,15 +131,22 @@ class RouteTable:
                 by_method = self._literal.setdefault(route.path, {})
                 for method in route.methods:
                     by_method.setdefault(method, RouteMatch(route, _NO_PARAMS))
-                continue
             shape = pattern_shape(route.path)
-            if shape not in shapes:
-                shapes[shape] = _Pattern(segments, order)
-                self._by_depth.setdefault(len(segments), []).append(shapes[shape])
-            for method in route.methods:
-                shapes[shape].by_method.setdefault(method, (route, names))
-        for patterns in self._by_depth.values():
-            patterns.sort(key=lambda p: p.rank)
+            for suffixed in (False, True) if route.format_suffixes else (False,):
+                if not names and not suffixed:
+                    continue  # the literal table holds it
+                pattern = patterns.get((shape, suffixed))
+                if pattern is None:
+                    pattern = patterns[shape, suffixed] = _Pattern(segments, order, suffixed=suffixed)
+                    for depth in pattern.depths:
+                        if not suffixed:
+                            self._by_depth.setdefault(depth, []).append(pattern)
+                        self._by_depth_dotted.setdefault(depth, []).append(pattern)
+                for method in route.methods:
+                    pattern.by_method.setdefault(method, (route, names))
+        for buckets in (self._by_depth, self._by_depth_dotted):
+            for bucket in buckets.values():
+                bucket.sort(key=lambda p: p.rank)
         self._cached_match = functools.lru_cache(maxsize=cache_size)(self._match)
 
     def match(self, method: str, path: str) -> RouteMatch | None:
@@ -132,7 +161,8 @@ class RouteTable:
         literal = self._literal.get(path)
         if literal is not None:  # an exact literal beats every parameterised pattern of the same path
             return literal.get(method)
-        for pattern in self._by_depth.get(path.count("/"), ()):
+        buckets = self._by_depth_dotted if "." in path else self._by_depth
+        for pattern in buckets.get(path.count("/"), ()):
             found = pattern.regex.fullmatch(path)
             if found is not None:
                 route_and_names = pattern.by_method.get(method)

@@ -77,7 +77,8 @@ def _print_tables(found: Discovery, app: str | None, include_admin: bool) -> Non
     out.print(endpoints)
     if data["format_suffix_patterns_skipped"] and app is None:
         out.print(f"{data['format_suffix_patterns_skipped']} format-suffix patterns (/stock.json) not listed: "
-                  "they always go to legacy.", style="dim")
+                  "a route matches them with its own pattern when its group has format_suffixes (the default).",
+                  style="dim")
 
     fks = Table(title="Foreign keys between apps")
     for column in ("from", "field", "kind", "to"):

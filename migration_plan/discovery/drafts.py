@@ -104,6 +104,9 @@ def _routes_yaml(app: str, drafts: RouteDrafts, description: str, settings_modul
         f"  {app}:",
         f"    upstream: {app}",
         f"    description: {_flow(description)}",
+        "    # The monolith serves DRF's format-suffix variants (/stock.json) of these routes: route them too."
+        if drafts.format_suffixes else "    # No DRF format-suffix variants (/stock.json) of these routes in the URLconf.",
+        f"    format_suffixes: {_flow(drafts.format_suffixes)}",
         "",
         "routes:",
     ]

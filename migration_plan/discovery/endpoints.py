@@ -11,9 +11,10 @@ walk follows nested includes and reads each view the way Django and DRF dispatch
 - a plain function view declares no methods: it is listed once with method `*`.
 
 HEAD and OPTIONS are not listed: strangler.yaml routes HEAD with GET, and OPTIONS always goes to legacy.
-DRF's format-suffix patterns (`/stock.json`, `/stock/{sku}.json`) are skipped and only counted; in
-strangler.yaml they always go to legacy. Tooling endpoints -- the Django admin, the API root of a
-DefaultRouter and the schema/docs views -- are listed under their own app (`admin` for everything under
+DRF's format-suffix patterns (`/stock.json`, `/stock/{sku}.json`) are not listed on their own: they are
+counted, and the endpoint of the pattern they follow (the same view) says `format_suffixes`, so a draft's
+group routes them with it (strangler.yaml's `format_suffixes`). Tooling endpoints -- the Django admin,
+the API root of a DefaultRouter and the schema/docs views -- are listed under their own app (`admin` for everything under
 an AdminSite's URL namespace, else the view's app: `rest_framework`, `drf_spectacular`) with `tooling`
 set, so callers can leave them out (`strangler discover` does unless `--include-admin`). An endpoint whose pattern
 strangler.yaml cannot express keeps a best-effort path and a `note` saying why.
@@ -46,10 +47,12 @@ class Endpoint:
     url_name: str = ""   # the pattern's name, if any (`stock-detail`)
     tooling: bool = False
     note: str = ""       # why strangler.yaml cannot route this pattern as written, if it cannot
+    format_suffixes: bool = False  # the URLconf also serves its DRF format-suffix variants (`/stock.json`)
 
     def as_dict(self) -> dict:
         return {"method": self.method, "path": self.path, "view": self.view, "app": self.app,
-                "action": self.action, "url_name": self.url_name, "tooling": self.tooling, "note": self.note}
+                "action": self.action, "url_name": self.url_name, "tooling": self.tooling, "note": self.note,
+                "format_suffixes": self.format_suffixes}
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,10 +66,11 @@ class EndpointList:
 def list_endpoints(resolver, registry) -> EndpointList:
     """Walk `resolver` (django.urls.get_resolver()) and name each view's app through `registry` (apps)."""
     found: list[Endpoint] = []
-    skipped = 0
-    for pieces, namespaces, pattern in _walk(resolver, [], ()):
-        if any(patterns.FORMAT_GROUP in piece.params for piece in pieces):
-            skipped += 1
+    walked = list(_walk(resolver, [], ()))
+    # DRF's format_suffix_patterns gives each variant the view of the pattern it follows.
+    suffixed = [pattern.callback for pieces, _, pattern in walked if _has_format_suffix(pieces)]
+    for pieces, namespaces, pattern in walked:
+        if _has_format_suffix(pieces):
             continue
         path, _params, problems = patterns.join(pieces)
         callback = pattern.callback
@@ -76,8 +80,13 @@ def list_endpoints(resolver, registry) -> EndpointList:
             app, tooling = "admin", True
         for method, action in _methods(callback):
             found.append(Endpoint(method=method, path=path, view=view, app=app, action=action or "",
-                                  url_name=pattern.name or "", tooling=tooling, note="; ".join(problems)))
-    return EndpointList(tuple(found), skipped)
+                                  url_name=pattern.name or "", tooling=tooling, note="; ".join(problems),
+                                  format_suffixes=any(callback is other for other in suffixed)))
+    return EndpointList(tuple(found), len(suffixed))
+
+
+def _has_format_suffix(pieces: list[patterns.Piece]) -> bool:
+    return any(patterns.FORMAT_GROUP in piece.params for piece in pieces)
 
 
 def _walk(resolver: URLResolver, prefix: list, namespaces: tuple[str, ...]):

@@ -7,7 +7,9 @@ own prefix (`inventory.stock`); the kind is `list` / `detail` for a viewset's li
 for its create, `update` for update / partial_update (and destroy with them), `delete` for destroy
 alone, and `read` / `write` for anything else (extra actions, APIViews). DRF's `{pk}` is written
 `{id}`, as the shipped strangler.yaml writes it. Function views (methods not declared) and patterns
-strangler.yaml cannot express are left out, each with the reason.
+strangler.yaml cannot express are left out, each with the reason. The group takes DRF's format suffixes
+when any routed endpoint has them in the URLconf: matching a suffix the monolith does not serve sends a
+404 to the service, while missing one would leave that spelling of a write on legacy after a handover.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ class RouteDrafts:
 
     routes: tuple[dict, ...]
     left_out: tuple[str, ...]
+    format_suffixes: bool = False  # the group's `format_suffixes` in strangler.yaml
 
     @property
     def has_writes(self) -> bool:
@@ -59,7 +62,8 @@ def draft_routes(app: str, endpoints: list[Endpoint] | tuple[Endpoint, ...]) -> 
             methods = sorted({e.method for e in side}, key=_method_rank)
             routes.append({"name": _unique(".".join([app, *resource, kind]), taken), "group": app,
                            "methods": methods, "path": _route_path(path)})
-    return RouteDrafts(tuple(routes), tuple(left_out))
+    suffixes = any(e.format_suffixes for served in by_path.values() for e in served)
+    return RouteDrafts(tuple(routes), tuple(left_out), suffixes)
 
 
 def _kind(actions: frozenset[str], kinds: dict | None, fallback: str) -> str:

@@ -131,6 +131,17 @@ def test_route_drafts_split_reads_from_writes_and_name_them_by_kind():
     assert all(r["group"] == "shop" for r in drafts.routes)
     assert drafts.left_out == ("/api/shop/ping/ (app.views.ping): a function view declares no methods; "
                                "add a route by hand",)
+    assert drafts.format_suffixes is False
+
+
+def test_route_drafts_take_format_suffixes_when_any_routed_endpoint_has_them():
+    # Matching a suffix the monolith does not serve sends a 404 to the service; missing one leaves a write
+    # on legacy.
+    suffixed = Endpoint(method="POST", path="/api/shop/carts/", view="V", app="shop", action="create",
+                        format_suffixes=True)
+
+    assert draft_routes("shop", [_ep("GET", "/api/shop/health/"), suffixed]).format_suffixes is True
+    assert draft_routes("shop", [_ep("GET", "/api/shop/health/")]).format_suffixes is False
 
 
 # -- the real monolith (the Django this test session runs) ---------------------------------------------------
@@ -174,6 +185,11 @@ def test_monolith_tooling_and_format_suffixes_are_set_apart(monolith):
     listed = monolith.as_dict()["endpoints"]
     assert listed and not any(e["tooling"] or e["path"].startswith("/admin/") for e in listed)
     assert monolith.format_suffix_patterns_skipped > 0
+    served = _served(monolith)
+    assert served["POST", "/api/inventory/adjustments/"].format_suffixes  # DefaultRouter: /adjustments.json too
+    assert served["PATCH", "/api/inventory/warehouses/{pk}/"].format_suffixes
+    assert not served["POST", "/api/auth/introspect/"].format_suffixes    # a plain path(): no suffix pattern
+    assert not served["GET", "/api/loyalty/balance/"].format_suffixes
     assert not any("format" in e.path or "." in e.path for e in monolith.endpoints if not e.tooling)
     assert not any(e.method in ("HEAD", "OPTIONS") for e in monolith.endpoints)
 
@@ -221,6 +237,8 @@ def test_inventory_draft_reproduces_the_shipped_routes(monolith):
     drafted = {(r["name"], frozenset(r["methods"]), r["path"])
                for r in draft_routes("inventory", monolith.app_endpoints("inventory")).routes}
     assert drafted == shipped
+    assert draft_routes("inventory", monolith.app_endpoints("inventory")).format_suffixes is True
+    assert config.groups["inventory"].format_suffixes is True
 
 
 # -- the CLI: in this process for the monolith, in a child process for the fake project ------------------------
@@ -319,6 +337,9 @@ def test_fake_project_endpoints(fake):
     assert not served["GET", "/api/billing/invoices/{number}/"]["note"]
     assert {e["app"] for e in fake["endpoints"]} == {"products", "warehouse", "billing"}
     assert fake["format_suffix_patterns_skipped"] == 4
+    assert served["POST", "/api/products/"]["format_suffixes"]
+    assert served["PUT", "/api/products/{pk}/"]["format_suffixes"]
+    assert not served["POST", "/api/warehouse/restock/"]["format_suffixes"]
 
 
 def test_fake_project_couplings_and_order(fake):
@@ -350,5 +371,10 @@ def test_fake_project_tables_with_admin_and_drafts(tmp_path):
         ("products.detail", ["GET"], "/api/products/{id}/"), ("products.update", ["PUT", "PATCH"], "/api/products/{id}/"),
         ("products.discontinue.write", ["POST"], "/api/products/{id}/discontinue/")]
     assert draft["groups"] == {"products": {"upstream": "products",
-                                            "description": "6 endpoints of the products app: products, discontinue"}}
+                                            "description": "6 endpoints of the products app: products, discontinue",
+                                            "format_suffixes": True}}
+    written = _child("--settings", FAKE_SETTINGS, "--write", "warehouse", "--out", str(tmp_path))
+    assert written.returncode == 0, written.stderr
+    draft = yaml.safe_load((tmp_path / "drafts" / "warehouse.strangler.yaml").read_text())
+    assert draft["groups"]["warehouse"]["format_suffixes"] is False  # an APIView under path(): no suffixes
     assert "/api/billing/ping/" not in (tmp_path / "drafts" / "products.strangler.yaml").read_text()

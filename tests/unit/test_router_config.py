@@ -291,6 +291,27 @@ def test_group_cannot_be_extracted_to_legacy():
     assert err.key == "groups.inventory.upstream" and "an extracted upstream" in str(err)
 
 
+def test_groups_accept_drf_format_suffixes_unless_told_otherwise_and_their_routes_carry_it():
+    assert parse_config(BASE).groups["inventory"].format_suffixes is True
+    assert all(r.format_suffixes for r in parse_config(BASE).routes)
+    data = copy.deepcopy(BASE)
+    data["groups"]["inventory"]["format_suffixes"] = False
+    config = parse_config(data)
+
+    assert config.groups["inventory"].format_suffixes is False
+    assert not any(r.format_suffixes for r in config.routes)
+    assert RouteTable(config.routes).match("POST", "/api/warehouses.json") is None
+    assert RouteTable(parse_config(BASE).routes).match("POST", "/api/warehouses.json").route.name == "warehouses"
+
+
+def test_format_suffixes_must_be_a_boolean():
+    data = copy.deepcopy(BASE)
+    data["groups"]["inventory"]["format_suffixes"] = "yes"
+    err = error_for(data)
+
+    assert err.key == "groups.inventory.format_suffixes" and "true or false" in str(err)
+
+
 def test_duplicate_route_names_are_refused():
     err = error_for(with_route(1, name="stock.list"))
 

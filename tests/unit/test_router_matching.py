@@ -68,6 +68,7 @@ def test_unknown_paths_do_not_match(table):
 
 
 def test_trailing_slash_is_exact(table):
+    # Django does not resolve these either: CommonMiddleware redirects to the URL with the slash
     assert table.match("GET", "/api/inventory/stock") is None
     assert table.match("GET", "/api/inventory/stock/X") is None
     assert table.match("GET", "/api/inventory/stock/X/") is not None
@@ -168,3 +169,78 @@ def test_any_single_segment_values_round_trip_through_the_parameters(sku, wareho
     found = table.match("GET", f"/api/inventory/warehouses/{warehouse}/stock/{sku}/")
 
     assert found is not None and dict(found.params) == {"id": warehouse, "sku": sku}
+
+
+# -- DRF format suffixes: `/stock.json`, `/stock.json/`, `/warehouses/1.json` reach the view of `/stock/` ----
+
+ADJUSTMENTS = route("adjustments.create", "/api/inventory/adjustments/", "POST")
+NO_SUFFIXES = Route(name="plain.create", group="plain", methods=frozenset({"POST"}), path="/api/plain/",
+                    format_suffixes=False)
+
+
+@pytest.mark.parametrize("path", ["/api/inventory/adjustments.json", "/api/inventory/adjustments.json/",
+                                  "/api/inventory/adjustments.api", "/api/inventory/adjustments.2"])
+def test_format_suffix_variants_of_a_literal_route_match_it(path):
+    found = RouteTable([ADJUSTMENTS]).match("POST", path)
+
+    assert found is not None and found.route == ADJUSTMENTS and dict(found.params) == {}
+
+
+@pytest.mark.parametrize("path, sku", [("/api/inventory/stock/X.json", "X"), ("/api/inventory/stock/X.json/", "X.json"),
+                                       ("/api/inventory/stock/A.B.api", "A.B")])
+def test_format_suffix_variants_of_a_parameterised_route_match_it(table, path, sku):
+    # The whole-segment pattern is tried first, as Django tries a pattern before its suffix variant.
+    found = table.match("GET", path)
+
+    assert found is not None and found.route == STOCK_DETAIL and dict(found.params) == {"sku": sku}
+
+
+def test_format_suffix_writes_match_their_write_route(table):
+    assert table.match("PATCH", "/api/inventory/warehouses/1.json").route == WAREHOUSE
+    assert table.match("PATCH", "/api/inventory/warehouses/1.json").params == {"id": "1"}
+    assert table.match("POST", "/api/inventory/warehouses.json").route == WAREHOUSES
+    assert table.match("POST", "/api/inventory/warehouses.api/").route == WAREHOUSES
+
+
+@pytest.mark.parametrize("path", ["/api/inventory/adjustments.JSON", "/api/inventory/adjustments.",
+                                  "/api/inventory/adjustments.a-b", "/api/inventory/adjustments.json//",
+                                  "/api/inventory/adjustmentsjson", "/api/inventory/adjustments/.json",
+                                  "/api/inventory/adjustments.json.json"])
+def test_what_drf_does_not_read_as_a_format_suffix_does_not_match(path):
+    # DRF's suffix is `\.(?P<format>[a-z0-9]+)/?$`: lower-case letters and digits, one optional slash.
+    assert RouteTable([ADJUSTMENTS]).match("POST", path) is None
+
+
+def test_format_suffixes_can_be_turned_off_per_route():
+    table = RouteTable([NO_SUFFIXES])
+
+    assert table.match("POST", "/api/plain/").route == NO_SUFFIXES
+    assert table.match("POST", "/api/plain.json") is None
+
+
+def test_a_more_literal_routes_suffix_variant_beats_a_less_literal_pattern():
+    generic = route("generic", "/api/inventory/{kind}/", "POST")
+    for routes in ([generic, ADJUSTMENTS], [ADJUSTMENTS, generic]):
+        table = RouteTable(routes)
+
+        assert table.match("POST", "/api/inventory/adjustments.json/").route == ADJUSTMENTS
+        assert table.match("POST", "/api/inventory/other.json/").route == generic
+
+
+def test_suffix_variant_of_a_winning_pattern_owns_the_path_for_every_method():
+    # GET is routed with suffixes, POST of the same path is not (another group): POST stays on legacy.
+    reads = route("reads", "/api/x/", "GET")
+    writes = Route(name="writes", group="other", methods=frozenset({"POST"}), path="/api/x/", format_suffixes=False)
+    table = RouteTable([reads, writes])
+
+    assert table.match("GET", "/api/x.json").route == reads
+    assert table.match("POST", "/api/x.json") is None
+    assert table.match("POST", "/api/x/").route == writes
+
+
+def test_a_route_without_a_trailing_slash_takes_the_suffix_after_its_last_segment():
+    plain = route("plain", "/api/x/{id}", "PUT")
+    table = RouteTable([plain])
+
+    assert table.match("PUT", "/api/x/7.json/").params == {"id": "7"}
+    assert table.match("PUT", "/api/x/7.json").params == {"id": "7.json"}  # the pattern itself matches it first
