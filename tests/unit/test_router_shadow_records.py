@@ -56,7 +56,7 @@ class Service(Transport):
 
 
 class Identity:
-    async def identity_header(self, method, target, headers):
+    async def identity_header(self, method, target, headers, **_):
         return ("x-strangler-identity", "signed")
 
 
