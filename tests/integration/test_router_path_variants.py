@@ -1,9 +1,14 @@
 """After a handover no spelling of a write reaches legacy: the router on the shipped strangler.yaml, in
 front of two echo upstreams, with the inventory group on `extracted`. Every spelling of a write URL that
 the monolith's URLconf resolves to the write's view (DRF format suffixes, percent-encoded characters,
-an encoded '/') is served by the service, and legacy sees no write at all."""
+an encoded '/') is served by the service, and legacy sees no write at all. And the real monolith under
+gunicorn runs a view for exactly the spellings the URLconf proof (tests/unit/test_router_path_variants.py)
+reads as resolved. Targets are sent byte for byte, as a client that does not normalise them would."""
 
+import http.client
+import json
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -16,6 +21,17 @@ pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
 ADMIN_TOKEN = "variants-admin-token"
 UNSAFE = ("POST", "PUT", "PATCH", "DELETE")
+
+
+def send(base_url: str, method: str, target: str) -> tuple[int, bytes]:
+    """Status and body of `method target` sent as is (httpx would drop `./` and `x/../` segments first)."""
+    connection = http.client.HTTPConnection(urlsplit(base_url).netloc, timeout=10)
+    try:
+        connection.request(method, target, body=b"{}", headers={"Content-Type": "application/json"})
+        response = connection.getresponse()
+        return response.status, response.read()
+    finally:
+        connection.close()
 
 
 def write_spellings() -> list[tuple[str, str]]:
@@ -58,8 +74,7 @@ def test_every_spelling_of_a_write_the_monolith_resolves_is_served_by_the_servic
                     ("POST", "/api/inventory/warehouse%73/"), ("POST", "/api%2Finventory/warehouses.json/")]:
         assert spelled in wanted
 
-    with httpx.Client(base_url=router.url, timeout=10) as client:
-        served = {(method, target): client.request(method, target, json={}).json()["side"] for method, target in wanted}
+    served = {(method, target): json.loads(send(router.url, method, target)[1])["side"] for method, target in wanted}
 
     assert {key: side for key, side in served.items() if side != "extracted"} == {}
     assert not set(httpx.get(legacy.url + "/_echo/stats").json()) & set(UNSAFE)  # legacy saw no write at all
@@ -71,3 +86,28 @@ def test_a_spelling_the_monolith_does_not_resolve_is_left_to_legacy(stack):
     response = httpx.post(router.url + "/api/inventory/adjustments", json={})
 
     assert response.headers["x-strangler-served-by"] == "legacy"
+
+
+@pytest.fixture(scope="module")
+def monolith(tmp_path_factory):
+    from tests.support.monolith_process import start_monolith
+
+    process = start_monolith(tmp_path_factory.mktemp("variants-monolith") / "var", workers=2)
+    yield process
+    process.process.stop()
+
+
+@pytest.mark.parametrize("method, canonical", [("POST", "/api/inventory/adjustments/"),
+                                               ("PATCH", "/api/inventory/warehouses/1/")])
+def test_the_monolith_under_gunicorn_runs_a_view_for_exactly_the_spellings_its_urlconf_resolves(
+        monolith, method, canonical):
+    # What the proofs above read from Django's request handling, checked on the real server: an anonymous
+    # write reaches the view's authentication (401) when the spelling resolves, and is a 404 or a redirect
+    # to the slash URL when it does not.
+    resolved, answered = {}, {}
+    for target in spellings(canonical, renderer_formats()):
+        resolved[target] = django_match(target) is not None
+        answered[target] = send(monolith.url, method, target)[0]
+
+    assert {t: answered[t] for t in answered if (answered[t] == 401) != resolved[t]} == {}
+    assert sum(resolved.values()) > 100
