@@ -19,7 +19,7 @@ from tests.support.path_variants import django_match, example_path, renderer_for
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
-ADMIN_TOKEN = "variants-admin-token"
+ADMIN_TOKEN = "variants-admin-token-for-the-tests"
 UNSAFE = ("POST", "PUT", "PATCH", "DELETE")
 
 
