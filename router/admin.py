@@ -10,7 +10,7 @@ import os
 import time
 
 from router.asgi import read_all, send_bytes, send_json
-from router.errors import StaleVersion
+from router.errors import BodyReadTimeout, StaleVersion
 from router.flags import parse_flag_change
 
 PREFIX = "/_strangler"
@@ -105,9 +105,11 @@ class AdminApi:
 
     async def set_flag(self, scope, receive, send):
         try:
-            payload = json.loads(await read_all(receive, 64 * 1024) or b"null")
+            payload = json.loads(await read_all(receive, 64 * 1024, self.config.router.body_read_timeout) or b"null")
         except (ValueError, UnicodeDecodeError):
             return await send_json(send, 400, {"error": "bad_request", "detail": "the body must be JSON"})
+        except BodyReadTimeout as exc:
+            return await send_json(send, 408, {"error": "request_timeout", "detail": str(exc)})
         except Exception:
             return await send_json(send, 413, {"error": "payload_too_large", "detail": "the body is over 64 KiB"})
         if not isinstance(payload, dict):

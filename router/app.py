@@ -4,7 +4,8 @@
 
 Environment: STRANGLER_CONFIG (default strangler.yaml), STRANGLER_STORE_URL (default
 sqlite:///var/control.sqlite3), STRANGLER_ADMIN_TOKEN (or the variable the config names),
-STRANGLER_TRANSPORT (raw | aiohttp | httpx; raw by default, chosen by measurement), STRANGLER_SHADOW_SECRET (signs rollback markers for mirrored
+STRANGLER_ADMIN_PORT (serve the admin API, dashboard and metrics only on this port of the process; see
+router/__main__.py), STRANGLER_TRANSPORT (raw | aiohttp | httpx; raw by default, chosen by measurement), STRANGLER_SHADOW_SECRET (signs rollback markers for mirrored
 writes; without it no write is ever mirrored with rollback), STRANGLER_IDENTITY_SECRET (or the variable the
 config names: signs the caller's identity for extracted services; required when STRANGLER_ENV is
 production, its default).
@@ -15,6 +16,7 @@ import logging
 import os
 
 from router.admin import PREFIX, AdminApi, admin_token_from_env
+from router.asgi import send_json
 from router.config import identity_secret, load_config
 from router.introspection import IdentityResolver
 from router.matching import RouteTable
@@ -33,9 +35,13 @@ log = logging.getLogger("strangler.router")
 
 
 class RouterApp:
-    def __init__(self, config, store: ControlStore, transport_name: str = "raw", environ=None):
+    def __init__(self, config, store: ControlStore, transport_name: str = "raw", environ=None,
+                 admin_port: int | None = None):
         environ = os.environ if environ is None else environ
         self.config = config
+        # With an admin port, /_strangler/ is served there only and nothing is proxied there.
+        self.admin_port = admin_port
+        self.max_concurrent, self.in_flight = config.router.max_concurrent_requests, 0
         self.store = store
         self.metrics = RouterMetrics()
         self.holder = SnapshotHolder()
@@ -62,9 +68,26 @@ class RouterApp:
     async def __call__(self, scope, receive, send) -> None:
         kind = scope["type"]
         if kind == "http":
-            if scope["path"].startswith(PREFIX):
+            admin_path = scope["path"].startswith(PREFIX)
+            if self.admin_port is not None:
+                server = scope.get("server")
+                on_admin_port = server is not None and server[1] == self.admin_port
+                if admin_path != on_admin_port:
+                    return await send_json(send, 404, {"error": "not_found", "detail": (
+                        "the admin API is served on its own port" if admin_path else "only /_strangler/ is served here")})
+            if admin_path:
                 return await self.admin(scope, receive, send)
-            return await self.proxy(scope, receive, send)
+            if self.in_flight >= self.max_concurrent:
+                # Over the limit: refused at once, before anything is read or forwarded.
+                self.metrics.rejected.labels("overloaded").inc()
+                return await send_json(send, 503, {"error": "overloaded", "detail": (
+                    f"the router is serving {self.max_concurrent} requests already; retry shortly")},
+                    headers=[(b"retry-after", b"1")])
+            self.in_flight += 1
+            try:
+                return await self.proxy(scope, receive, send)
+            finally:
+                self.in_flight -= 1
         if kind == "lifespan":
             return await self._lifespan(receive, send)
         # WebSockets are not proxied: close the handshake politely.
@@ -109,4 +132,6 @@ class RouterApp:
 
 def create_app(config_path: str | None = None, store_url: str | None = None, transport: str | None = None) -> RouterApp:
     config = load_config(config_path or os.environ.get("STRANGLER_CONFIG", "strangler.yaml"))
-    return RouterApp(config, ControlStore(store_url), transport or os.environ.get("STRANGLER_TRANSPORT", "raw"))
+    admin_port = os.environ.get("STRANGLER_ADMIN_PORT")
+    return RouterApp(config, ControlStore(store_url), transport or os.environ.get("STRANGLER_TRANSPORT", "raw"),
+                     admin_port=int(admin_port) if admin_port else None)

@@ -124,6 +124,9 @@ class RouterSettings:
     identity_introspect_path: str = "/api/auth/introspect/"  # the monolith's "who is this caller?" endpoint
     identity_cache_seconds: float = 5.0  # how long an answer of it is reused for the same credentials (0: never)
     identity_secret_env: str = "STRANGLER_IDENTITY_SECRET"  # env var holding the identity header's secret
+    header_read_timeout: float = 10.0   # seconds a client has to send a request's line and headers
+    body_read_timeout: float = 30.0     # seconds a client may pause while sending a request body (408 after)
+    max_concurrent_requests: int = 1000  # requests one router process serves at once; more get 503 (counted)
 
 
 @dataclass(frozen=True, slots=True)
@@ -284,6 +287,9 @@ class _Parser:
             identity_introspect_path=self.absolute_path(*get("identity_introspect_path")),
             identity_cache_seconds=self.seconds_or_zero(*get("identity_cache_seconds")),
             identity_secret_env=self.env_name(*get("identity_secret_env")),
+            header_read_timeout=self.seconds(*get("header_read_timeout")),
+            body_read_timeout=self.seconds(*get("body_read_timeout")),
+            max_concurrent_requests=self.positive_int(*get("max_concurrent_requests")),
         )
 
     def upstreams(self, data: Any) -> dict[str, Upstream]:

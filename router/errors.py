@@ -9,6 +9,7 @@
     │   └── UpstreamTimeout      no response (or no next body chunk) within the read timeout
     ├── IdentityLookupError      the monolith could not say who the caller of an extracted route is
     ├── BodyTooLarge             the client's request body is over the configured limit
+    ├── BodyReadTimeout          the client stopped sending its request body
     └── StaleVersion             a flag change was made against an older store version
 
 Foreign exceptions (aiohttp, httpx, OS) are translated into these once, in the transports. The split
@@ -57,6 +58,12 @@ class BodyTooLarge(RouterError):
     def __init__(self, limit: int):
         super().__init__(f"request body is larger than the {limit}-byte limit")
         self.limit = limit
+
+
+class BodyReadTimeout(RouterError):
+    def __init__(self, seconds: float):
+        super().__init__(f"the request body did not arrive: nothing for {seconds:g} s")
+        self.seconds = seconds
 
 
 class StaleVersion(RouterError):

@@ -129,14 +129,16 @@ class IdentityResolver:
         self._latency = metrics.identity_latency
         self._results = {result: metrics.identity_lookups.labels(result) for result in ("hit", "miss", "rejected", "error")}
 
-    async def identity_header(self, method: str, target: str, headers) -> tuple[str, str] | Rejection:
+    async def identity_header(self, method: str, target: str, headers, *, body=None) -> tuple[str, str] | Rejection:
         """The signed X-Strangler-Identity header for this request, or the monolith's rejection.
 
-        `headers` are the (name, value) pairs being forwarded. Raises IdentityLookupError."""
+        `headers` are the (name, value) pairs being forwarded, `body` the body as forwarded: bytes, None,
+        or the async iterator of a streamed one (signed as ``stream``). Each call signs anew, with a
+        new nonce, so a header is never sent twice. Raises IdentityLookupError."""
         answer = await self.resolve(method, headers)
         if isinstance(answer, Rejection):
             return answer
-        return IDENTITY_HEADER, answer.header_value(self.secret, method=method, target=target)
+        return IDENTITY_HEADER, answer.header_value(self.secret, method=method, target=target, body=body)
 
     async def resolve(self, method: str, headers) -> Identity | Rejection:
         """Who sends `headers` with `method`: from the cache, a lookup in flight, or a new lookup."""

@@ -13,7 +13,7 @@ import time
 from router.asgi import BUFFER_LIMIT, read_prefix, send_json, stream_rest
 from router.breaker import CircuitBreaker
 from router.decision import Decision, Mode, RequestFacts, Target, decide, sticky_key
-from router.errors import (BodyTooLarge, IdentityLookupError, UpstreamConnectError, UpstreamDisconnected, UpstreamError,
+from router.errors import (BodyReadTimeout, BodyTooLarge, IdentityLookupError, UpstreamConnectError, UpstreamDisconnected, UpstreamError,
                            UpstreamTimeout)
 from router.headers import HOP_BY_HOP, STRANGLER_PREFIX, connection_listed, response_headers, valid_request_id
 from router.introspection import Rejection
@@ -40,6 +40,7 @@ class Proxy:
         self.admin_token = admin_token.encode() if admin_token else None
         settings = config.router
         self.max_body = settings.max_body_bytes
+        self.body_timeout = settings.body_read_timeout
         self.request_id_header = settings.request_id_header.lower().encode()
         self.sticky_header = settings.sticky_header.lower().encode() if settings.sticky_header else None
         self.session_cookie = settings.session_cookie
@@ -152,16 +153,18 @@ class Proxy:
                     self.metrics.rejected.labels("body_too_large").inc()
                     return await self._reject(send, 413, "payload_too_large", f"request body is over the {self.max_body}-byte limit", route_name, rid_b)
                 if length > 0:
-                    prefix, done = await read_prefix(receive, BUFFER_LIMIT, self.max_body)
-                    body = prefix if done else stream_rest(prefix, receive, len(prefix), self.max_body)
+                    prefix, done = await read_prefix(receive, BUFFER_LIMIT, self.max_body, self.body_timeout)
+                    body = prefix if done else stream_rest(prefix, receive, len(prefix), self.max_body, self.body_timeout)
                     replayable = done
             elif chunked:
-                prefix, done = await read_prefix(receive, BUFFER_LIMIT, self.max_body)
-                body = prefix if done else stream_rest(prefix, receive, len(prefix), self.max_body)
+                prefix, done = await read_prefix(receive, BUFFER_LIMIT, self.max_body, self.body_timeout)
+                body = prefix if done else stream_rest(prefix, receive, len(prefix), self.max_body, self.body_timeout)
                 replayable = done
         except BodyTooLarge:
             self.metrics.rejected.labels("body_too_large").inc()
             return await self._reject(send, 413, "payload_too_large", f"request body is over the {self.max_body}-byte limit", route_name, rid_b)
+        except BodyReadTimeout as exc:
+            return await self._reject(send, 408, "request_timeout", str(exc), route_name, rid_b)
 
         target = scope.get("raw_path") or path.encode()
         if scope.get("query_string"):
@@ -179,6 +182,11 @@ class Proxy:
                 capture.finish(None)
             self.metrics.rejected.labels("body_too_large").inc()
             return await self._reject(send, 413, "payload_too_large", f"request body is over the {self.max_body}-byte limit", route_name, rid_b)
+        except BodyReadTimeout as exc:
+            # The upstream got part of the body at most, and its connection was closed: nothing applied.
+            if capture is not None:
+                capture.finish(None)
+            return await self._reject(send, 408, "request_timeout", str(exc), route_name, rid_b)
         except IdentityLookupError as exc:
             # Nobody can say who the caller is: the service is not called without an identity.
             if capture is not None:
@@ -237,7 +245,7 @@ class Proxy:
 
         # Who is calling, before anything else: a caller the monolith refuses gets the monolith's own
         # answer (as legacy would have given it), and without an answer nothing is forwarded.
-        identity = await self.identity.identity_header(method, target, headers)
+        identity = await self.identity.identity_header(method, target, headers, body=body)
         if isinstance(identity, Rejection):
             return "legacy", identity.response(head=method == "HEAD")
         upstream = decision.upstream

@@ -118,7 +118,7 @@ class ShadowRunner:
             sent_headers = headers
             if decision.shadow is Target.EXTRACTED:
                 try:
-                    identity = await asyncio.wait_for(self.identity.identity_header(method, target, headers), self.timeout)
+                    identity = await asyncio.wait_for(self.identity.identity_header(method, target, headers, body=body), self.timeout)
                 except (IdentityLookupError, asyncio.TimeoutError) as exc:
                     self._count(route.name, "skipped", "identity_error")
                     log.info("shadow to %s for %s skipped, no identity: %s", upstream, route.name, exc)

@@ -50,7 +50,8 @@ def create_service_app(settings: ServiceSettings, database: Database, *, title: 
     install_error_handlers(app)
     # add_middleware puts each new one outside the previous ones.
     app.add_middleware(RouteCapture)
-    app.add_middleware(IdentityMiddleware, secret=settings.identity_secret.get_secret_value().encode())
+    app.add_middleware(IdentityMiddleware, secret=settings.identity_secret.get_secret_value().encode(),
+                       nonce_cache_size=settings.identity_nonce_cache_size)
     app.add_middleware(ShadowRollbackMiddleware, secret=settings.shadow_key())
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     return app

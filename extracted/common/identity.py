@@ -1,20 +1,30 @@
 """Who is calling: verify the router's signed identity header and answer auth failures as DRF would.
 
 The router resolves each caller of an extracted route through the monolith (its introspection
-endpoint) and forwards the result signed, with the request's method and target, as
+endpoint) and forwards the result signed, with the request's method, target and body, as
 
-    X-Strangler-Identity: v1;uid=<int|->;user=<percent-encoded username|->;staff=<0|1>;cust=<int|->;ts=<unix s>;sig=<hex>
+    X-Strangler-Identity: v2;uid=<int|->;user=<percent-encoded username|->;staff=<0|1>;cust=<int|->;ts=<unix s>;nonce=<32 hex>;body=<64 hex|-|stream>;sig=<hex>
 
-sig = HMAC-SHA256(STRANGLER_IDENTITY_SECRET, "v1|{uid}|{user}|{staff}|{cust}|{ts}|{METHOD}|{target}"),
-the target being the raw path plus ``?query`` when the query is not empty (as for the shadow marker).
-The format is repeated from `router.identity` on purpose: router and services share only the wire
-contract, and a unit test signs with one and verifies with the other.
+sig = HMAC-SHA256(STRANGLER_IDENTITY_SECRET,
+"v2|{uid}|{user}|{staff}|{cust}|{ts}|{nonce}|{body}|{METHOD}|{target}"), the target being the raw path
+plus ``?query`` when the query is not empty (as for the shadow marker). ``body`` is the SHA-256 (hex)
+of the body the router forwarded, ``-`` for none or an empty one, ``stream`` for one it streamed on
+unread (over its 1 MB buffer); ``nonce`` is random per request. The format is repeated from
+`router.identity` on purpose: router and services share only the wire contract, and a unit test signs
+with one and verifies with the other.
 
 `IdentityMiddleware` checks the header before the app sees the request:
 
 - no header: an anonymous caller (a request that did not come through the router has no identity);
 - a valid one: ``request.state.identity`` is the caller;
-- an invalid one (bad signature, expired, malformed, signed for another request): 403, never a user.
+- an invalid one (bad signature, expired, malformed, signed for another request or another body, or
+  seen before): 403, never a user.
+
+The checks run cheapest first: format, signature and age before anything is read, so only a header the
+router signed makes the middleware read the body, which it then hands on to the app unchanged. A
+``stream`` body is not read (the router could not hash it): the nonce, refused the second time within
+the age window, keeps that header from being used again. The nonces are remembered per process
+(`extracted.common.nonces`), up to ``nonce_cache_size`` of them.
 
 The dependencies `require_authenticated`, `require_staff` and `require_staff_for_writes` then answer
 exactly what DRF's IsAuthenticated, the monolith's IsStaff and IsStaffOrReadOnly answer, so no endpoint
@@ -32,6 +42,7 @@ from urllib.parse import unquote
 
 from fastapi import Depends, Request
 
+from extracted.common.nonces import DEFAULT_MAX_ENTRIES, SeenNonces
 from extracted.common.shadow import request_target
 
 IDENTITY_HEADER = "X-Strangler-Identity"
@@ -42,12 +53,15 @@ NOT_AUTHENTICATED = "Authentication credentials were not provided."
 PERMISSION_DENIED = "You do not have permission to perform this action."
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
-_VERSION = "v1"
-_FIELDS = ("uid", "user", "staff", "cust", "ts", "sig")
+_VERSION = "v2"
+_FIELDS = ("uid", "user", "staff", "cust", "ts", "nonce", "body", "sig")
+NO_BODY, STREAMED_BODY = "-", "stream"
 _INT_OR_NONE = re.compile(r"-|[0-9]{1,19}")
 # A Django username is up to 150 characters: up to 4 UTF-8 bytes each, 3 characters per encoded byte.
 _USER = re.compile(r"-|[A-Za-z0-9%._~\-]{1,1800}")
 _TS = re.compile(r"[0-9]{1,12}")
+_NONCE = re.compile(r"[0-9a-f]{32}")
+_BODY = re.compile(r"-|stream|[0-9a-f]{64}")
 _SIG = re.compile(r"[0-9a-f]{64}")
 _HEADER_KEY = IDENTITY_HEADER.lower().encode()
 
@@ -73,12 +87,65 @@ class IdentityError(ValueError):
     """An identity header that must not be trusted; the message is fixed text, no client input."""
 
 
-def verify_identity(value: str, secret: bytes, *, method: str, target: str, now: float | None = None,
-                    max_age: int = DEFAULT_MAX_AGE) -> Identity:
-    """The caller named by an X-Strangler-Identity value, or IdentityError saying why not.
+@dataclass(frozen=True, slots=True)
+class SignedIdentity:
+    """An X-Strangler-Identity value split into its fields; nothing in it is trusted before
+    `check_signature` passed. The checks are separate so the middleware reads a body only for a header
+    the router signed."""
 
-    The signature is checked before the time, so "expired" always means a genuine header that came
-    too late, while anything forged or replayed on another request is a signature mismatch."""
+    uid: str
+    user: str
+    staff: str
+    cust: str
+    ts: str
+    nonce: str
+    body: str
+    sig: str
+
+    @property
+    def binds_body(self) -> bool:
+        """Does the header name the body's digest (or its absence), so the body must be read to check it?"""
+        return self.body != STREAMED_BODY
+
+    def check_signature(self, secret: bytes, *, method: str, target: str, now: float,
+                        max_age: int = DEFAULT_MAX_AGE) -> None:
+        """Signed with `secret` for this method and target, and within `max_age` seconds of `now`.
+
+        The signature is checked before the time, so "expired" always means a genuine header that came
+        too late, while anything forged or replayed on another request is a signature mismatch."""
+        payload = (f"{_VERSION}|{self.uid}|{self.user}|{self.staff}|{self.cust}|{self.ts}|{self.nonce}|{self.body}"
+                   f"|{method.upper()}|{target}")
+        expected = hmac.new(secret, payload.encode(), hashlib.sha256).hexdigest()
+        if not hmac.compare_digest(expected, self.sig):
+            raise IdentityError("signature does not match this request")
+        age = int(now) - int(self.ts)
+        if age > max_age:
+            raise IdentityError(f"expired, signed {age} s ago (limit {max_age} s)")
+        if -age > max_age:
+            raise IdentityError(f"signed {-age} s in the future (limit {max_age} s)")
+
+    def check_body(self, body: bytes | None) -> None:
+        """The body received is the one signed (a ``stream`` header names none: nothing to compare)."""
+        if self.body == STREAMED_BODY:
+            return
+        received = hashlib.sha256(body).hexdigest() if body else NO_BODY
+        if not hmac.compare_digest(received, self.body):
+            raise IdentityError("body does not match the signed digest")
+
+    def check_first_use(self, nonces: SeenNonces, *, now: float, max_age: int = DEFAULT_MAX_AGE) -> None:
+        """Not seen before by this process; remembered until the header expires."""
+        if not nonces.first_sighting(self.nonce, expires=int(self.ts) + max_age, now=now):
+            raise IdentityError("already used (a header is accepted once)")
+
+    def identity(self) -> Identity:
+        if self.uid == "-":
+            return ANONYMOUS
+        return Identity(user_id=int(self.uid), username=None if self.user == "-" else unquote(self.user),
+                        is_staff=self.staff == "1", customer_id=None if self.cust == "-" else int(self.cust))
+
+
+def parse_identity(value: str) -> SignedIdentity:
+    """The fields of an X-Strangler-Identity value, or IdentityError (unsupported version, malformed)."""
     parts = value.split(";")
     if parts[0] != _VERSION:
         raise IdentityError("unsupported version" if re.fullmatch(r"v[0-9]{1,4}", parts[0]) else "malformed header")
@@ -87,31 +154,38 @@ def verify_identity(value: str, secret: bytes, *, method: str, target: str, now:
         raise IdentityError("malformed header")
     f = {key: field for key, _, field in pairs}
     if not (_INT_OR_NONE.fullmatch(f["uid"]) and _INT_OR_NONE.fullmatch(f["cust"]) and _USER.fullmatch(f["user"])
-            and f["staff"] in ("0", "1") and _TS.fullmatch(f["ts"]) and _SIG.fullmatch(f["sig"])):
+            and f["staff"] in ("0", "1") and _TS.fullmatch(f["ts"]) and _NONCE.fullmatch(f["nonce"])
+            and _BODY.fullmatch(f["body"]) and _SIG.fullmatch(f["sig"])):
         raise IdentityError("malformed header")
+    return SignedIdentity(**f)
 
-    payload = f"{_VERSION}|{f['uid']}|{f['user']}|{f['staff']}|{f['cust']}|{f['ts']}|{method.upper()}|{target}"
-    expected = hmac.new(secret, payload.encode(), hashlib.sha256).hexdigest()
-    if not hmac.compare_digest(expected, f["sig"]):
-        raise IdentityError("signature does not match this request")
-    age = int(time.time() if now is None else now) - int(f["ts"])
-    if age > max_age:
-        raise IdentityError(f"expired, signed {age} s ago (limit {max_age} s)")
-    if -age > max_age:
-        raise IdentityError(f"signed {-age} s in the future (limit {max_age} s)")
-    if f["uid"] == "-":
-        return ANONYMOUS
-    return Identity(user_id=int(f["uid"]), username=None if f["user"] == "-" else unquote(f["user"]),
-                    is_staff=f["staff"] == "1", customer_id=None if f["cust"] == "-" else int(f["cust"]))
+
+def verify_identity(value: str, secret: bytes, *, method: str, target: str, body: bytes | None = None,
+                    now: float | None = None, max_age: int = DEFAULT_MAX_AGE,
+                    nonces: SeenNonces | None = None) -> Identity:
+    """The caller named by an X-Strangler-Identity value, or IdentityError saying why not.
+
+    `body` is the request body as received (None or b"" for none); `nonces`, when given, refuses a
+    header it has seen before and remembers this one (the middleware always passes its own)."""
+    now = time.time() if now is None else now
+    header = parse_identity(value)
+    header.check_signature(secret, method=method, target=target, now=now, max_age=max_age)
+    header.check_body(body)
+    if nonces is not None:
+        header.check_first_use(nonces, now=now, max_age=max_age)
+    return header.identity()
 
 
 class IdentityMiddleware:
-    """ASGI middleware: put the verified caller on ``scope["state"]["identity"]``; 403 on a bad header."""
+    """ASGI middleware: put the verified caller on ``scope["state"]["identity"]``; 403 on a bad header.
 
-    def __init__(self, app, secret: bytes, max_age: int = DEFAULT_MAX_AGE):
+    A header that binds the body has the body read here, checked, and passed on to the app as it came."""
+
+    def __init__(self, app, secret: bytes, max_age: int = DEFAULT_MAX_AGE, nonce_cache_size: int = DEFAULT_MAX_ENTRIES):
         if not isinstance(secret, bytes) or not secret:
             raise ValueError("IdentityMiddleware needs the identity secret as non-empty bytes")
         self.app, self.secret, self.max_age = app, secret, max_age
+        self.nonces = SeenNonces(nonce_cache_size)
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
@@ -122,9 +196,19 @@ class IdentityMiddleware:
             return await _answer(send, 403, f"Invalid identity header: more than one {IDENTITY_HEADER}.")
         if values:
             target = request_target(scope.get("raw_path") or scope["path"].encode(), scope.get("query_string", b""))
+            now = time.time()
             try:
-                identity = verify_identity(values[0].decode("latin-1"), self.secret, method=scope["method"],
-                                           target=target, max_age=self.max_age)
+                header = parse_identity(values[0].decode("latin-1"))
+                header.check_signature(self.secret, method=scope["method"], target=target, now=now,
+                                       max_age=self.max_age)
+                if header.binds_body:
+                    body = await _read_body(receive)
+                    if body is None:
+                        return  # the client went away while sending it: nobody to answer
+                    receive = _replay(body, receive)
+                    header.check_body(body)
+                header.check_first_use(self.nonces, now=now, max_age=self.max_age)
+                identity = header.identity()
             except IdentityError as exc:
                 return await _answer(send, 403, f"Invalid identity header: {exc}.")
         # A new scope and state dict: the server's state may be shared between requests.
@@ -184,6 +268,32 @@ def install_auth_errors(app) -> None:
         return JSONResponse({"detail": exc.detail}, status_code=exc.status, headers=headers)
 
     app.add_exception_handler(AuthFailed, handler)
+
+
+async def _read_body(receive) -> bytes | None:
+    """The whole request body, or None when the client disconnected before it was sent."""
+    parts = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return None
+        parts.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(parts)
+
+
+def _replay(body: bytes, receive):
+    """A receive that gives the app `body` as one message, then whatever the server sends next."""
+    pending = True
+
+    async def replayed():
+        nonlocal pending
+        if pending:
+            pending = False
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replayed
 
 
 async def _answer(send, status: int, detail: str) -> None:

@@ -6,10 +6,11 @@ Each service subclasses `ServiceSettings` and names its prefix and database file
         model_config = SettingsConfigDict(env_prefix="INVENTORY_")
         service_name: ClassVar[str] = "inventory"
 
-which reads INVENTORY_ENVIRONMENT and INVENTORY_DATABASE_URL. The secrets shared with the router keep
-their own names whatever the prefix: STRANGLER_SHADOW_SECRET (rollback markers) and
-STRANGLER_IDENTITY_SECRET (the identity header). Their development defaults are refused outside
-development and test, at construction, so a production service cannot start with a published secret.
+which reads INVENTORY_ENVIRONMENT, INVENTORY_DATABASE_URL and INVENTORY_IDENTITY_NONCE_CACHE_SIZE. The
+secrets shared with the router keep their own names whatever the prefix: STRANGLER_SHADOW_SECRET
+(rollback markers) and STRANGLER_IDENTITY_SECRET (the identity header). Their development defaults are
+refused outside development and test, at construction, so a production service cannot start with a
+published secret.
 """
 
 from pathlib import Path
@@ -17,6 +18,8 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from extracted.common.nonces import DEFAULT_MAX_ENTRIES as DEFAULT_NONCE_CACHE_SIZE
 
 ROOT = Path(__file__).resolve().parents[2]
 DEV_SHADOW_SECRET = "strangler-dev-shadow-secret-not-for-production"
@@ -36,6 +39,8 @@ class ServiceSettings(BaseSettings):
     shadow_secret: SecretStr = Field(DEV_SHADOW_SECRET, min_length=1, validation_alias="STRANGLER_SHADOW_SECRET")
     identity_secret: SecretStr = Field(DEV_IDENTITY_SECRET, min_length=1,
                                        validation_alias="STRANGLER_IDENTITY_SECRET")
+    # How many identity-header nonces this process remembers to refuse a replay (extracted.common.nonces).
+    identity_nonce_cache_size: int = Field(DEFAULT_NONCE_CACHE_SIZE, ge=1)
     # Test only (extracted.common.faults): exit right after the N-th committed write; 0 is off.
     fault_crash_after_writes: int = Field(0, ge=0)
 

@@ -10,7 +10,7 @@ import asyncio
 import aiohttp
 from yarl import URL
 
-from router.errors import BodyTooLarge, UpstreamConnectError, UpstreamDisconnected, UpstreamTimeout
+from router.errors import BodyReadTimeout, BodyTooLarge, UpstreamConnectError, UpstreamDisconnected, UpstreamTimeout
 
 from .base import WHOLE_BODY_LIMIT, Body, Transport, UpstreamResponse
 
@@ -67,7 +67,7 @@ class AiohttpTransport(Transport):
         except (asyncio.TimeoutError, aiohttp.ServerTimeoutError) as exc:
             raise UpstreamTimeout(upstream, "no response within the read timeout") from exc
         except (aiohttp.ClientError, ConnectionError) as exc:
-            if isinstance(exc.__cause__, BodyTooLarge):  # the client's body, read while sending it
+            if isinstance(exc.__cause__, (BodyTooLarge, BodyReadTimeout)):  # the client's body, read while sending it
                 raise exc.__cause__ from None
             raise UpstreamDisconnected(upstream, f"the connection broke after the request was sent "
                                                  f"({exc.__class__.__name__}: {exc})") from exc

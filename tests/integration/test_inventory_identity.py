@@ -23,8 +23,10 @@ def _header(secret: bytes = b"strangler-dev-identity-secret-not-for-production",
     (_header(b"not-the-shared-secret"), "signature does not match this request"),
     (_header(target="/api/inventory/warehouses/"), "signature does not match this request"),
     (_header(method="POST"), "signature does not match this request"),
-    ("v1;uid=1;user=admin;staff=1;cust=-;ts=1;sig=" + "0" * 64, "signature does not match this request"),
-    ("v2;whatever", "unsupported version"),
+    ("v2;uid=1;user=admin;staff=1;cust=-;ts=1;nonce=" + "0" * 32 + ";body=-;sig=" + "0" * 64,
+     "signature does not match this request"),
+    ("v1;uid=1;user=admin;staff=1;cust=-;ts=1;sig=" + "0" * 64, "unsupported version"),
+    ("v3;whatever", "unsupported version"),
     ("staff=1", "malformed header"),
 ])
 def test_a_forged_or_misdirected_identity_is_refused_before_the_endpoint(inventory, value, reason):

@@ -3,6 +3,7 @@ and forged X-Strangler-* headers get a clear 4xx, nothing forged reaches an upst
 stays up."""
 
 import socket
+import time
 
 import httpx
 import pytest
@@ -10,7 +11,7 @@ import pytest
 from tests.support import processes
 
 pytestmark = pytest.mark.slow
-ADMIN_TOKEN = "bad-input-admin-token"
+ADMIN_TOKEN = "bad-input-admin-token-0123456789"
 
 
 @pytest.fixture(scope="module")
@@ -18,7 +19,8 @@ def stack(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("bad-input")
     legacy = processes.echo("legacy", processes.free_port(), tmp)
     extracted = processes.echo("extracted", processes.free_port(), tmp)
-    config = processes.write_router_config(tmp / "strangler.yaml", legacy.url, extracted.url, max_body_bytes=100000)
+    config = processes.write_router_config(tmp / "strangler.yaml", legacy.url, extracted.url, max_body_bytes=100000,
+                                           header_read_timeout=0.5, body_read_timeout=0.5)
     router = processes.router(processes.free_port(), tmp, config, f"sqlite:///{tmp / 'c.sqlite3'}",
                               {"STRANGLER_ADMIN_TOKEN": ADMIN_TOKEN})
     yield router
@@ -130,3 +132,49 @@ def test_admin_writes_need_the_token_and_a_reason(stack):
     routes = httpx.get(stack.url + "/_strangler/api/routes", headers=auth).json()
     assert {r["name"] for r in routes["routes"]} >= {"inventory.stock.list", "inventory.stock.detail"}
     assert all(r["mode"] == "legacy" for r in routes["routes"])
+
+
+def _closed_within(sock: socket.socket, seconds: float, trickle: bytes = b"") -> tuple[bool, bytes]:
+    """Send `trickle` a byte at a time, 0.1 s apart, until the router closes the connection."""
+    deadline, received = time.monotonic() + seconds, b""
+    sock.settimeout(0.1)
+    i = 0
+    while time.monotonic() < deadline:
+        try:
+            chunk = sock.recv(65536)
+            if not chunk:
+                return True, received
+            received += chunk
+        except TimeoutError:
+            pass
+        try:
+            if i < len(trickle):
+                sock.sendall(trickle[i:i + 1])
+                i += 1
+        except OSError:
+            return True, received
+    return False, received
+
+
+def test_a_client_trickling_its_request_head_is_cut_off(stack):
+    # Slowloris: a byte every 0.1 s keeps a plain server waiting for ever; the head deadline is 0.5 s.
+    port = int(stack.url.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        closed, received = _closed_within(sock, 5, b"GET /api/orders/ HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"a" * 100)
+    assert closed and received == b""
+
+
+def test_a_client_that_connects_and_says_nothing_is_cut_off(stack):
+    port = int(stack.url.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        closed, _ = _closed_within(sock, 5)
+    assert closed
+
+
+def test_a_client_that_stops_sending_its_body_gets_408(stack):
+    port = int(stack.url.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        sock.sendall(b"POST /api/orders/ HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n" + b"x" * 10)
+        closed, received = _closed_within(sock, 5)
+    assert status_of(received) == 408, received[:300]
+    assert b"request_timeout" in received

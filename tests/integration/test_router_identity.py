@@ -4,6 +4,7 @@ warehouse list URL. With the inventory group flipped to extracted, every kind of
 router what the monolith answers directly, the service sees the caller the monolith names, and nothing
 a client sends can pose as an identity."""
 
+import hashlib
 import re
 import subprocess
 import sys
@@ -181,7 +182,7 @@ def test_the_customer_is_named_with_its_account(stack, session):
 
 def test_a_client_sent_identity_header_is_stripped(stack, session):
     monolith, _, router = stack
-    forged = "v1;uid=1;user=admin;staff=1;cust=-;ts=1;sig=" + "0" * 64
+    forged = "v2;uid=1;user=admin;staff=1;cust=-;ts=1;nonce=" + "0" * 32 + ";body=-;sig=" + "0" * 64
     response = httpx.get(router.url + URL, headers={**credentials("customer token", monolith, session),
                                                     "X-Strangler-Identity": forged})
 
@@ -195,7 +196,8 @@ def test_a_client_sent_identity_header_is_stripped(stack, session):
 
 def test_a_forged_header_sent_straight_to_the_service_is_refused(stack):
     _, service, _ = stack
-    forged = "v1;uid=1;user=admin;staff=1;cust=-;ts=" + str(int(time.time())) + ";sig=" + "0" * 64
+    forged = ("v2;uid=1;user=admin;staff=1;cust=-;ts=" + str(int(time.time())) + ";nonce=" + "0" * 32
+              + ";body=" + hashlib.sha256(b"{}").hexdigest() + ";sig=" + "0" * 64)
 
     response = httpx.post(service.url + URL, headers={"X-Strangler-Identity": forged}, json={})
 

@@ -313,19 +313,21 @@ def test_a_write_to_the_service_while_legacy_owns_changes_nothing(sides):
         path = "/api/inventory/adjustments/"
         sku, code = sides.service_one("SELECT p.sku, w.code FROM stock_items s JOIN products p ON p.id = s.product_id "
                                       "JOIN warehouses w ON w.id = s.warehouse_id WHERE s.id = 15")
+        body = json.dumps({"sku": sku, "warehouse": code, "kind": "receive", "quantity": 3,
+                           "reason": "while legacy owns"}).encode()
         header = sign_identity(DEV_IDENTITY_SECRET.encode(), user_id=1, username="admin", is_staff=True,
-                               customer_id=None, method="POST", target=path)
-        answer = client.post(path, json={"sku": sku, "warehouse": code, "kind": "receive", "quantity": 3,
-                                         "reason": "while legacy owns"}, headers={IDENTITY_HEADER: header})
+                               customer_id=None, method="POST", target=path, body=body)
+        answer = client.post(path, content=body, headers={IDENTITY_HEADER: header, "Content-Type": "application/json"})
         assert answer.status_code == 503, answer.text
         assert "owned by the monolith" in answer.json()["detail"]
         with Session(sides.service.engine) as session:  # once the service owns them, the same request lands
             set_owner(session, "service", by="test", reason="test")
             session.commit()
+        body = json.dumps({"sku": sku, "warehouse": code, "kind": "receive", "quantity": 3,
+                           "reason": "service owns"}).encode()
         header = sign_identity(DEV_IDENTITY_SECRET.encode(), user_id=1, username="admin", is_staff=True,
-                               customer_id=None, method="POST", target=path)
-        answer = client.post(path, json={"sku": sku, "warehouse": code, "kind": "receive", "quantity": 3,
-                                         "reason": "service owns"}, headers={IDENTITY_HEADER: header})
+                               customer_id=None, method="POST", target=path, body=body)
+        answer = client.post(path, content=body, headers={IDENTITY_HEADER: header, "Content-Type": "application/json"})
         assert answer.status_code == 201, answer.text
     assert _snapshot(sides) != before
     sides.reverse.drain()

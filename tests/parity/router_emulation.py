@@ -69,9 +69,9 @@ def ask_legacy(client: httpx.Client, method: str, target: str, headers: Mapping[
     return exchange_of(response)
 
 
-def forwarded_headers(client: httpx.Client, method: str, target: str,
-                      headers: Mapping[str, str]) -> dict[str, str] | Exchange:
-    """The headers the router sends the service for this request, or the monolith's rejection."""
+def forwarded_headers(client: httpx.Client, method: str, target: str, headers: Mapping[str, str],
+                      body: bytes = b"") -> dict[str, str] | Exchange:
+    """The headers the router sends the service for this request (`body` as sent), or the monolith's rejection."""
     credentials = {k: v for k, v in headers.items() if k.lower() in _CREDENTIAL_HEADERS}
     answer = client.request("GET" if method in SAFE_METHODS else "POST", INTROSPECT_PATH, headers=credentials)
     if answer.status_code != 200:
@@ -84,7 +84,7 @@ def forwarded_headers(client: httpx.Client, method: str, target: str,
     if caller.get("authenticated"):
         forwarded[IDENTITY_HEADER] = sign_identity(
             IDENTITY_SECRET, user_id=caller["user_id"], username=caller["username"], is_staff=caller["is_staff"],
-            customer_id=caller["customer_id"], method=method, target=signed_target)
+            customer_id=caller["customer_id"], method=method, target=signed_target, body=body)
     if method not in SAFE_METHODS:
         forwarded[SHADOW_HEADER] = sign_marker(SHADOW_SECRET, method=method, target=signed_target,
                                                request_id="parity-suite")
@@ -94,7 +94,7 @@ def forwarded_headers(client: httpx.Client, method: str, target: str,
 def ask_extracted(app, legacy_client: httpx.Client, method: str, target: str, headers: Mapping[str, str],
                   body: bytes) -> Exchange:
     """The service's answer to the request as the router forwards it (a write in rollback mode)."""
-    forwarded = forwarded_headers(legacy_client, method, target, headers)
+    forwarded = forwarded_headers(legacy_client, method, target, headers, body)
     if isinstance(forwarded, Exchange):
         return forwarded
 

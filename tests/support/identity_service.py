@@ -2,7 +2,7 @@
 `extracted.common.identity`, answering with the caller it was told about.
 
     GET  /api/inventory/warehouses/   any signed-in caller (IsStaffOrReadOnly): 200 {"identity": ..., ...}
-    POST /api/inventory/warehouses/   staff only: 201 {"identity": ..., ...}
+    POST /api/inventory/warehouses/   staff only: 201 {"identity": ..., "body": <the body it read>, ...}
     GET  /_identity/seen              how many requests reached the endpoints above, and how many
                                       X-Strangler-Identity headers the last one carried
 
@@ -20,9 +20,9 @@ from fastapi import FastAPI, Request
 from extracted.common.identity import IDENTITY_HEADER, Identity, IdentityMiddleware, StaffForWrites, install_auth_errors
 
 
-def create_app(secret: bytes) -> FastAPI:
+def create_app(secret: bytes, nonce_cache_size: int = 1000) -> FastAPI:
     app = FastAPI(title="identity test service")
-    app.add_middleware(IdentityMiddleware, secret=secret)
+    app.add_middleware(IdentityMiddleware, secret=secret, nonce_cache_size=nonce_cache_size)
     install_auth_errors(app)
     seen = {"requests": 0, "identity_headers": 0}
 
@@ -39,8 +39,9 @@ def create_app(secret: bytes) -> FastAPI:
         return answer(request, identity)
 
     @app.post("/api/inventory/warehouses/", status_code=201)
-    def warehouse_create(request: Request, identity: StaffForWrites) -> dict:
-        return answer(request, identity)
+    async def warehouse_create(request: Request, identity: StaffForWrites) -> dict:
+        # Read after the middleware checked its digest: the endpoint still gets it whole.
+        return {**answer(request, identity), "body": (await request.body()).decode("utf-8", "replace")}
 
     @app.get("/_identity/seen")
     def identity_seen() -> dict:

@@ -69,21 +69,23 @@ class InventoryService:
 
     def call(self, method: str, target: str, *, caller: Caller | None = STAFF, json: Any = None, shadow: bool = False,
              headers: dict[str, str] | None = None) -> httpx.Response:
-        """One request through the app, signed for `caller` (None: anonymous), as a dry run if `shadow`."""
+        """One request through the app, signed for `caller` (None: anonymous) with the exact body sent, as a
+        dry run if `shadow`."""
         sent = dict(headers or {})
         path, _, query = httpx.URL(target).raw_path.partition(b"?")
         signed_target = request_target(path, query)
-        if caller is not None:
-            sent["X-Strangler-Identity"] = sign_identity(
-                IDENTITY_SECRET, user_id=caller.user_id, username=caller.username, is_staff=caller.is_staff,
-                customer_id=caller.customer_id, method=method, target=signed_target)
         if shadow:
             sent[SHADOW_HEADER] = sign_marker(SHADOW_SECRET, method=method, target=signed_target, request_id="test")
 
         async def send() -> httpx.Response:
             transport = httpx.ASGITransport(app=self.app)
             async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-                return await client.request(method, target, headers=sent, json=json)
+                request = client.build_request(method, target, headers=sent, json=json)
+                if caller is not None:
+                    request.headers["X-Strangler-Identity"] = sign_identity(
+                        IDENTITY_SECRET, user_id=caller.user_id, username=caller.username, is_staff=caller.is_staff,
+                        customer_id=caller.customer_id, method=method, target=signed_target, body=request.content)
+                return await client.send(request)
 
         return asyncio.run(send())
 

@@ -1,6 +1,6 @@
 """The identity header: the router signs (router.identity), a service verifies (extracted.common.identity).
-The two sides share no code, so these tests hold them to one wire format, and every tampering is refused
-with its reason, never read as a user."""
+The two sides share no code, so these tests hold them to one wire format, and every tampering (another
+request, another body, the same header twice) is refused with its reason, never read as a user."""
 
 import hashlib
 import hmac
@@ -10,24 +10,29 @@ import pytest
 
 from extracted.common import identity as service_side
 from extracted.common.identity import ANONYMOUS, Identity, IdentityError, verify_identity
+from extracted.common.nonces import SeenNonces
 from router import identity as router_side
 from router.identity import Identity as RouterIdentity
-from router.identity import sign_identity
+from router.identity import body_digest, sign_identity
 
 SECRET = b"unit-test-identity-secret"
 NOW = 1_800_000_000
 METHOD, TARGET = "POST", "/api/inventory/warehouses/?x=1&q=a%20b"
+BODY = b'{"code": "BER", "name": "Berlin"}'
+NONCE = "0123456789abcdef0123456789abcdef"
 BAD_SIGNATURE = "signature does not match this request"
+BAD_BODY = "body does not match the signed digest"
 STAFF = {"user_id": 1, "username": "admin", "is_staff": True, "customer_id": None}
 CUSTOMER = {"user_id": 42, "username": "buyer@acme.example", "is_staff": False, "customer_id": 7}
 
 
-def header(*, secret=SECRET, method=METHOD, target=TARGET, now=NOW, **caller) -> str:
-    return sign_identity(secret, method=method, target=target, now=now, **(caller or STAFF))
+def header(*, secret=SECRET, method=METHOD, target=TARGET, body=BODY, now=NOW, nonce=None, **caller) -> str:
+    return sign_identity(secret, method=method, target=target, body=body, now=now, nonce=nonce, **(caller or STAFF))
 
 
-def verify(value: str, *, method=METHOD, target=TARGET, now=NOW, max_age=30) -> Identity:
-    return verify_identity(value, SECRET, method=method, target=target, now=now, max_age=max_age)
+def verify(value: str, *, method=METHOD, target=TARGET, body=BODY, now=NOW, max_age=30, nonces=None) -> Identity:
+    return verify_identity(value, SECRET, method=method, target=target, body=body, now=now, max_age=max_age,
+                           nonces=nonces)
 
 
 def with_field(value: str, key: str, new: str) -> str:
@@ -44,25 +49,49 @@ def test_an_identity_signed_by_the_router_verifies_in_the_service(caller):
 def test_an_anonymous_caller_round_trips_as_anonymous():
     value = header(user_id=None, username=None, is_staff=False, customer_id=None)
 
-    assert value.startswith("v1;uid=-;user=-;staff=0;cust=-;")
+    assert value.startswith("v2;uid=-;user=-;staff=0;cust=-;")
     assert verify(value) is ANONYMOUS
 
 
 def test_the_router_side_value_signs_the_same_header():
     caller = RouterIdentity(**CUSTOMER)
 
-    assert caller.header_value(SECRET, method=METHOD, target=TARGET, now=NOW) == header(**CUSTOMER)
+    assert caller.header_value(SECRET, method=METHOD, target=TARGET, body=BODY, now=NOW, nonce=NONCE) == \
+        header(nonce=NONCE, **CUSTOMER)
     assert caller.is_authenticated and not router_side.ANONYMOUS.is_authenticated
 
 
 def test_the_header_has_the_documented_format_and_signature():
-    value = header(**CUSTOMER)
+    value = header(nonce=NONCE, **CUSTOMER)
 
-    uid, user, staff, cust, ts, sig = re.fullmatch(
-        r"v1;uid=(\d+);user=([^;]+);staff=([01]);cust=(\d+);ts=(\d+);sig=([0-9a-f]{64})", value).groups()
-    assert (uid, user, staff, cust, int(ts)) == ("42", "buyer%40acme.example", "0", "7", NOW)
-    payload = f"v1|42|buyer%40acme.example|0|7|{NOW}|POST|{TARGET}".encode()
+    uid, user, staff, cust, ts, nonce, body, sig = re.fullmatch(
+        r"v2;uid=(\d+);user=([^;]+);staff=([01]);cust=(\d+);ts=(\d+);nonce=([0-9a-f]{32});body=([0-9a-f]{64})"
+        r";sig=([0-9a-f]{64})", value).groups()
+    assert (uid, user, staff, cust, int(ts), nonce) == ("42", "buyer%40acme.example", "0", "7", NOW, NONCE)
+    assert body == hashlib.sha256(BODY).hexdigest()
+    payload = f"v2|42|buyer%40acme.example|0|7|{NOW}|{NONCE}|{body}|POST|{TARGET}".encode()
     assert sig == hmac.new(SECRET, payload, hashlib.sha256).hexdigest()
+
+
+def test_every_header_gets_a_new_random_nonce():
+    nonces = {re.search(r";nonce=([0-9a-f]{32});", header()).group(1) for _ in range(50)}
+
+    assert len(nonces) == 50
+
+
+async def _streamed():
+    yield b"chunk"
+
+
+@pytest.mark.parametrize(("body", "field"), [
+    (None, "-"), (b"", "-"), (b"x", hashlib.sha256(b"x").hexdigest()), (bytearray(b"x"), hashlib.sha256(b"x").hexdigest()),
+    ("streamed", "stream"),
+])
+def test_the_body_field_is_the_digest_of_the_bytes_forwarded(body, field):
+    if body == "streamed":
+        body = _streamed()
+    assert body_digest(body) == field
+    assert f";body={field};" in header(body=body)
 
 
 def test_both_sides_name_the_same_header():
@@ -123,6 +152,47 @@ def test_an_identity_from_the_future_is_refused():
         verify(header(), now=NOW - 31)
 
 
+@pytest.mark.parametrize("received", [b'{"code": "BER", "name": "Berlin!"}', b"", None, BODY + b" "])
+def test_an_identity_signed_for_another_body_is_refused(received):
+    with pytest.raises(IdentityError, match=BAD_BODY):
+        verify(header(), body=received)
+
+
+@pytest.mark.parametrize("received", [b"", None])
+def test_no_body_and_an_empty_body_are_the_same_and_a_body_where_none_was_signed_is_refused(received):
+    for signed in (None, b""):
+        assert verify(header(body=signed), body=received) == Identity(**STAFF)
+    with pytest.raises(IdentityError, match=BAD_BODY):
+        verify(header(body=None), body=b"{}")
+
+
+def test_a_streamed_body_is_not_compared_and_the_nonce_keeps_the_header_single_use():
+    value = header(body=_streamed())
+    nonces = SeenNonces(10)
+
+    assert ";body=stream;" in value
+    assert verify(value, body=b"whatever arrived", nonces=nonces) == Identity(**STAFF)
+    with pytest.raises(IdentityError, match="already used"):
+        verify(value, body=b"whatever arrived", nonces=nonces)
+
+
+def test_the_same_header_is_accepted_once():
+    value, nonces = header(), SeenNonces(10)
+
+    assert verify(value, nonces=nonces) == Identity(**STAFF)
+    with pytest.raises(IdentityError, match=r"already used \(a header is accepted once\)"):
+        verify(value, now=NOW + 29, nonces=nonces)
+    assert verify(header(), nonces=nonces) == Identity(**STAFF)  # a new signing is a new nonce
+
+
+def test_a_refused_header_does_not_use_up_its_nonce():
+    value, nonces = header(), SeenNonces(10)
+
+    with pytest.raises(IdentityError, match=BAD_BODY):
+        verify(value, body=b"tampered", nonces=nonces)
+    assert verify(value, nonces=nonces) == Identity(**STAFF)
+
+
 def test_an_identity_signed_with_another_secret_is_refused():
     with pytest.raises(IdentityError, match=BAD_SIGNATURE):
         verify(header(secret=b"somebody-elses-secret"))
@@ -130,6 +200,7 @@ def test_an_identity_signed_with_another_secret_is_refused():
 
 @pytest.mark.parametrize(("key", "new"), [
     ("uid", "2"), ("uid", "-"), ("user", "root"), ("staff", "1"), ("cust", "8"), ("cust", "-"), ("ts", str(NOW + 1)),
+    ("nonce", "f" * 32), ("body", "-"), ("body", "stream"), ("body", "0" * 64),
 ])
 def test_a_forged_field_is_refused(key, new):
     value = header(**CUSTOMER)
@@ -140,23 +211,39 @@ def test_a_forged_field_is_refused(key, new):
         verify(forged)
 
 
+_REST = f";nonce={NONCE};body=-;sig=" + "0" * 64
+
+
 @pytest.mark.parametrize("value", [
-    "", "v1", "nonsense", "v1;uid=1", "v1;uid=1;user=a;staff=1;cust=-;ts=1;sig=zz",
-    "v1;user=a;uid=1;staff=1;cust=-;ts=1;sig=" + "0" * 64,            # fields out of order
-    "v1;uid=1;user=a;staff=2;cust=-;ts=1;sig=" + "0" * 64,            # staff neither 0 nor 1
-    "v1;uid=one;user=a;staff=1;cust=-;ts=1;sig=" + "0" * 64,
-    "v1;uid=1;user=a b;staff=1;cust=-;ts=1;sig=" + "0" * 64,          # an unencoded space
-    "v1;uid=1;user=a;staff=1;cust=-;ts=1;sig=" + "0" * 64 + ";extra=1",
-    "v1;uid=1;user;staff=1;cust=-;ts=1;sig=" + "0" * 64,
+    "", "v2", "nonsense", "v2;uid=1", "v2;uid=1;user=a;staff=1;cust=-;ts=1;nonce=" + NONCE + ";body=-;sig=zz",
+    "v2;user=a;uid=1;staff=1;cust=-;ts=1" + _REST,                    # fields out of order
+    "v2;uid=1;user=a;staff=2;cust=-;ts=1" + _REST,                    # staff neither 0 nor 1
+    "v2;uid=one;user=a;staff=1;cust=-;ts=1" + _REST,
+    "v2;uid=1;user=a b;staff=1;cust=-;ts=1" + _REST,                  # an unencoded space
+    "v2;uid=1;user=a;staff=1;cust=-;ts=1" + _REST + ";extra=1",
+    "v2;uid=1;user;staff=1;cust=-;ts=1" + _REST,
+    "v2;uid=1;user=a;staff=1;cust=-;ts=1;body=-;sig=" + "0" * 64,     # no nonce
+    "v2;uid=1;user=a;staff=1;cust=-;ts=1;nonce=" + NONCE + ";sig=" + "0" * 64,  # no body
+    "v2;uid=1;user=a;staff=1;cust=-;ts=1;nonce=abc;body=-;sig=" + "0" * 64,
+    "v2;uid=1;user=a;staff=1;cust=-;ts=1;nonce=" + NONCE.upper() + ";body=-;sig=" + "0" * 64,
+    "v2;uid=1;user=a;staff=1;cust=-;ts=1;nonce=" + NONCE + ";body=streamed;sig=" + "0" * 64,
+    "v2;uid=1;user=a;staff=1;cust=-;ts=1;nonce=" + NONCE + ";body=" + "A" * 64 + ";sig=" + "0" * 64,
 ])
 def test_a_malformed_header_is_refused(value):
     with pytest.raises(IdentityError, match="malformed header"):
         verify(value)
 
 
-def test_another_version_is_refused_as_unsupported():
+@pytest.mark.parametrize("version", ["v1", "v3"])
+def test_another_version_is_refused_as_unsupported(version):
     with pytest.raises(IdentityError, match="unsupported version"):
-        verify("v2" + header()[2:])
+        verify(version + header()[2:])
+
+
+def test_a_header_of_the_first_version_is_refused():
+    v1 = "v1;uid=1;user=admin;staff=1;cust=-;ts=" + str(NOW) + ";sig=" + "0" * 64
+    with pytest.raises(IdentityError, match="unsupported version"):
+        verify(v1)
 
 
 # -- what the router refuses to sign ------------------------------------------------------------------
@@ -169,12 +256,15 @@ def test_another_version_is_refused_as_unsupported():
     ({"customer_id": "7"}, "customer_id must be"),
     ({"user_id": 10**19}, "user_id must be"),
     ({"username": "x" * 1801}, "over 1800 characters"),
+    ({"nonce": "not-hex"}, "nonce must be"),
+    ({"nonce": "A" * 32}, "nonce must be"),
 ])
 def test_the_router_refuses_to_sign_what_the_service_could_not_read(kwargs, message):
     caller = {**STAFF, **{k: v for k, v in kwargs.items() if k in STAFF}}
     options = {k: v for k, v in kwargs.items() if k not in STAFF}
     with pytest.raises(ValueError, match=message):
-        sign_identity(options.get("secret", SECRET), method=options.get("method", METHOD), target=TARGET, now=NOW, **caller)
+        sign_identity(options.get("secret", SECRET), method=options.get("method", METHOD), target=TARGET, now=NOW,
+                      nonce=options.get("nonce"), **caller)
 
 
 def test_the_development_secret_is_the_same_on_both_sides():

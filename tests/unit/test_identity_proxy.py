@@ -3,11 +3,14 @@ for a service carries its caller signed, a refused caller gets the monolith's an
 forwarding, legacy requests never look anybody up, and nothing of it leaks to legacy."""
 
 import asyncio
+import hashlib
 import json
+import re
 
 import pytest
 
-from extracted.common.identity import Identity, verify_identity
+from extracted.common.identity import Identity, IdentityError, verify_identity
+from router.asgi import BUFFER_LIMIT
 from router.config import parse_config
 from router.decision import FlagState, Mode
 from router.errors import UpstreamConnectError, UpstreamTimeout
@@ -54,6 +57,7 @@ class FakeUpstreams(Transport):
 
     def __init__(self):
         self.calls: list[tuple[str, str, str, dict]] = []
+        self.bodies: list = []  # the body of each call, as given (bytes, None or a stream)
         self.identity_answer = lambda: json_response(200, STAFF)
         self.fail: dict[str, Exception] = {}
         self.introspection_gate: asyncio.Event | None = None
@@ -64,6 +68,7 @@ class FakeUpstreams(Transport):
 
     async def send(self, upstream, method, target, headers, body):
         self.calls.append((upstream, method, target, [(n.lower(), v) for n, v in headers]))
+        self.bodies.append(body)
         if upstream == "legacy" and target == INTROSPECT:
             if self.introspection_gate is not None:
                 await self.introspection_gate.wait()
@@ -77,6 +82,9 @@ class FakeUpstreams(Transport):
 
     def service_calls(self):
         return [c for c in self.calls if c[0] == "inventory"]
+
+    def service_bodies(self):
+        return [body for c, body in zip(self.calls, self.bodies) if c[0] == "inventory"]
 
     def introspections(self):
         return [c for c in self.calls if c[2] == INTROSPECT]
@@ -105,11 +113,14 @@ def build(mode: Mode, shadow_rate: float = 0.0):
 
 
 async def call(proxy, method="GET", path="/api/inventory/warehouses/", query=b"", headers=(), body=b""):
+    """`body` is bytes, or a list of chunks sent as separate ASGI messages."""
+    chunks = body if isinstance(body, list) else [body]
+    size = sum(len(chunk) for chunk in chunks)
     scope = {"type": "http", "method": method, "path": path, "raw_path": path.encode(), "query_string": query,
              "headers": [(k.lower().encode(), v.encode()) for k, v in headers] +
-                        ([(b"content-length", str(len(body)).encode())] if body else []),
+                        ([(b"content-length", str(size).encode())] if size else []),
              "client": ("127.0.0.1", 5000), "scheme": "http"}
-    messages = [{"type": "http.request", "body": body, "more_body": False}]
+    messages = [{"type": "http.request", "body": chunk, "more_body": i < len(chunks) - 1} for i, chunk in enumerate(chunks)]
     sent = []
 
     async def receive():
@@ -157,8 +168,38 @@ async def test_an_extracted_request_carries_the_callers_signed_identity_and_not_
     assert introspection[1] == "POST" and ("authorization", "Token t") in introspection[3]
     [(_, method, target, sent)] = transport.service_calls()
     [value] = identity_headers(sent)
-    assert verify_identity(value, SECRET, method=method, target=target) == Identity(1, "admin", True, None)
+    [body] = transport.service_bodies()
+    assert body == b'{"code": "W1"}'
+    assert verify_identity(value, SECRET, method=method, target=target, body=body) == Identity(1, "admin", True, None)
     assert target == "/api/inventory/warehouses/?x=1"
+
+
+@pytest.mark.anyio
+async def test_the_identity_is_bound_to_the_body_forwarded():
+    proxy, transport, _, _, _ = build(Mode.EXTRACTED)
+
+    body = b'{"quantity": 1}'
+    await call(proxy, method="POST", body=body, headers=[("Authorization", "Token t")])
+
+    [(_, method, target, sent)] = transport.service_calls()
+    [value] = identity_headers(sent)
+    assert f";body={hashlib.sha256(body).hexdigest()};" in value
+    with pytest.raises(IdentityError, match="body does not match"):
+        verify_identity(value, SECRET, method=method, target=target, body=b'{"quantity": 1000}')
+
+
+@pytest.mark.anyio
+async def test_a_body_streamed_past_the_buffer_is_signed_as_stream_and_each_request_gets_its_own_nonce():
+    proxy, transport, _, _, _ = build(Mode.EXTRACTED)
+    chunk = b"x" * (BUFFER_LIMIT // 2 + 1)
+
+    await call(proxy, method="POST", body=[chunk, chunk, b"end"], headers=[("Authorization", "Token t")])
+    await call(proxy, method="GET", headers=[("Authorization", "Token t")])
+
+    streamed, read = (identity_headers(c[3])[0] for c in transport.service_calls())
+    assert not isinstance(transport.service_bodies()[0], bytes)  # streamed on, not read whole
+    assert ";body=stream;" in streamed and ";body=-;" in read
+    assert re.search(r";nonce=(\w+);", streamed).group(1) != re.search(r";nonce=(\w+);", read).group(1)
 
 
 @pytest.mark.anyio
@@ -259,7 +300,7 @@ async def test_a_shadow_to_the_service_carries_the_identity_resolved_off_the_pri
     await shadow.drain()
     [(_, method, target, sent)] = transport.service_calls()
     [value] = identity_headers(sent)
-    assert verify_identity(value, SECRET, method=method, target=target).user_id == 1
+    assert verify_identity(value, SECRET, method=method, target=target, body=transport.service_bodies()[0]).user_id == 1
 
 
 @pytest.mark.anyio

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from extracted.common.identity import Identity, verify_identity
+from extracted.common.identity import Identity, IdentityError, verify_identity
 from router.errors import IdentityLookupError, UpstreamConnectError, UpstreamTimeout
 from router.identity import ANONYMOUS
 from router.identity import Identity as RouterIdentity
@@ -107,11 +107,25 @@ async def test_an_unsafe_request_is_looked_up_with_an_empty_post(method):
 async def test_the_identity_header_is_signed_for_the_request_and_verifies_in_the_service():
     resolver, _, _ = make()
 
-    name, value = await resolver.identity_header("POST", "/api/inventory/warehouses/?a=1", TOKEN)
+    name, value = await resolver.identity_header("POST", "/api/inventory/warehouses/?a=1", TOKEN, body=b'{"a": 1}')
 
     assert name == "X-Strangler-Identity"
-    assert verify_identity(value, SECRET, method="POST", target="/api/inventory/warehouses/?a=1") == \
+    assert verify_identity(value, SECRET, method="POST", target="/api/inventory/warehouses/?a=1", body=b'{"a": 1}') == \
         Identity(1, "admin", True, None)
+
+
+@pytest.mark.anyio
+async def test_each_header_is_signed_anew_for_its_own_body_even_from_the_cache():
+    transport = FakeTransport()
+    resolver, _, _ = make(transport)
+
+    _, first = await resolver.identity_header("POST", "/x/", TOKEN, body=b"one")
+    _, second = await resolver.identity_header("POST", "/x/", TOKEN, body=b"two")
+
+    assert len(transport.calls) == 1  # one lookup, two signings
+    assert verify_identity(second, SECRET, method="POST", target="/x/", body=b"two").user_id == 1
+    with pytest.raises(IdentityError, match="body does not match"):
+        verify_identity(first, SECRET, method="POST", target="/x/", body=b"two")
 
 
 # -- reading answers ---------------------------------------------------------------------------------
