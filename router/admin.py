@@ -1,28 +1,35 @@
 """Admin API under /_strangler/api/ and Prometheus metrics at /_strangler/metrics.
 
 Reads of health, readiness and metrics are open (probes and scrapers); everything else needs the
-admin token as `Authorization: Bearer <token>`.
+admin token as `Authorization: Bearer <token>` (at least 24 characters, `router.admin_token`). A client
+address that sends a wrong token too often is answered 429 with Retry-After for the rest of the window
+(`router.login_throttle`), its token not even checked; both outcomes are counted in
+``strangler_admin_auth_failures_total``.
 """
 
 import hmac
 import json
-import os
 import time
 
+from router.admin_token import admin_token_from_env
 from router.asgi import read_all, send_bytes, send_json
 from router.errors import BodyReadTimeout, StaleVersion
 from router.flags import parse_flag_change
+from router.login_throttle import LoginThrottle
 
 PREFIX = "/_strangler"
+
+__all__ = ["PREFIX", "AdminApi", "admin_token_from_env"]  # router.app imports the token from here
 
 
 class AdminApi:
     def __init__(self, config, store, holder, watcher, proxy, metrics, admin_token: str | None, parity=None,
-                 traffic=None):
+                 traffic=None, throttle: LoginThrottle | None = None):
         self.config, self.store, self.holder, self.watcher = config, store, holder, watcher
         self.parity, self.traffic = parity, traffic
         self.proxy, self.metrics = proxy, metrics
         self.admin_token = admin_token
+        self.throttle = LoginThrottle() if throttle is None else throttle
         self._routes = {
             ("GET", "/_strangler/metrics"): (self.metrics_page, False),
             ("GET", "/_strangler/api/health"): (self.health, False),
@@ -49,19 +56,24 @@ class AdminApi:
                 return await send_json(send, 405, {"error": "method_not_allowed", "detail": f"{scope['method']} is not allowed on {path}"})
             return await send_json(send, 404, {"error": "not_found", "detail": f"no admin endpoint {path}", "endpoints": known})
         handler, needs_token = entry
-        if needs_token and not self._authorised(scope):
-            return await send_json(send, 401, {"error": "unauthorized", "detail": "send the admin token as 'Authorization: Bearer <token>'"},
-                                   headers=[(b"www-authenticate", b'Bearer realm="strangler"')])
+        if needs_token:
+            client = scope.get("client")
+            address = client[0] if client else "unknown"
+            wait = self.throttle.retry_after(address)
+            if wait is not None:
+                self.metrics.admin_auth_failures.labels("throttled").inc()
+                return await send_json(send, 429, {"error": "too_many_requests",
+                                                   "detail": f"too many wrong admin tokens; try again in {wait} s"},
+                                       headers=[(b"retry-after", str(wait).encode())])
+            credential = _bearer(scope)
+            if not (self.admin_token and credential is not None
+                    and hmac.compare_digest(credential.encode(), self.admin_token.encode())):
+                if self.admin_token and credential is not None:  # a guess, not a page asking without a token
+                    self.throttle.failed(address)
+                    self.metrics.admin_auth_failures.labels("wrong_token").inc()
+                return await send_json(send, 401, {"error": "unauthorized", "detail": "send the admin token as 'Authorization: Bearer <token>'"},
+                                       headers=[(b"www-authenticate", b'Bearer realm="strangler"')])
         await handler(scope, receive, send)
-
-    def _authorised(self, scope) -> bool:
-        if not self.admin_token:
-            return False
-        for name, value in scope["headers"]:
-            if name == b"authorization":
-                scheme, _, credential = value.decode("latin-1").partition(" ")
-                return scheme.lower() == "bearer" and hmac.compare_digest(credential.strip().encode(), self.admin_token.encode())
-        return False
 
     async def metrics_page(self, scope, receive, send):
         await send_bytes(send, 200, self.metrics.render(), b"text/plain; version=0.0.4; charset=utf-8")
@@ -180,11 +192,17 @@ def _flag_dict(flag):
     return None if flag is None else {"mode": str(flag.mode), "percent": flag.percent, "shadow_rate": flag.shadow_rate}
 
 
+def _bearer(scope) -> str | None:
+    """The credential of the first Authorization header ("" for another scheme), None without one."""
+    for name, value in scope["headers"]:
+        if name == b"authorization":
+            scheme, _, credential = value.decode("latin-1").partition(" ")
+            return credential.strip() if scheme.lower() == "bearer" else ""
+    return None
+
+
 def _query(scope) -> dict[str, str]:
     from urllib.parse import parse_qsl
 
     return dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
 
-
-def admin_token_from_env(config) -> str | None:
-    return os.environ.get(config.router.admin_token_env) or None

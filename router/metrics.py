@@ -37,6 +37,10 @@ class RouterMetrics:
                                           "Writes mirrored under the rollback policy whose answer lacked the rolled-back "
                                           "marker: the service may have kept them", ["route"], registry=r)
         self.rejected = Counter("strangler_rejected", "Requests refused by the router itself", ["reason"], registry=r)
+        self.admin_auth_failures = Counter(
+            "strangler_admin_auth_failures",
+            "Admin API requests refused for their token: wrong_token (401) or throttled (429, too many wrong ones)",
+            ["outcome"], registry=r)
         # Calls made to the monolith's introspection endpoint = miss + rejected + error.
         self.identity_lookups = Counter(
             "strangler_identity_lookups",

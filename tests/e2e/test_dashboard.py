@@ -18,7 +18,7 @@ from tests.support.browser import browser_page  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.slow
 
-ADMIN_TOKEN = "dashboard-e2e-token"
+ADMIN_TOKEN = "dashboard-e2e-admin-token-for-tests"
 STRANGLER = str(processes.BIN / "strangler")
 REASON = "dashboard e2e: shadow inventory reads"
 

@@ -11,7 +11,7 @@ import pytest
 from tests.support import processes
 
 pytestmark = pytest.mark.slow
-ADMIN_TOKEN = "fallback-admin-token"
+ADMIN_TOKEN = "fallback-admin-token-for-the-tests"
 
 
 def metric(router_url: str, name: str, labels: str) -> float:

@@ -20,7 +20,7 @@ from tests.support.monolith_process import start_monolith
 
 pytestmark = pytest.mark.slow
 SECRET = "identity-integration-secret"
-ADMIN_TOKEN = "identity-admin-token"
+ADMIN_TOKEN = "identity-admin-token-for-the-tests"
 URL = "/api/inventory/warehouses/"
 
 

@@ -15,7 +15,7 @@ from strangler.cli import app as cli
 from tests.support import processes
 
 pytestmark = pytest.mark.slow
-TOKEN = "shadow-admin-token"
+TOKEN = "shadow-admin-token-for-the-tests"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 

@@ -14,7 +14,7 @@ from strangler.cli import app as cli
 from tests.support import processes
 
 pytestmark = pytest.mark.slow
-TOKEN, SECRET = "writes-admin-token", "shadow-secret-for-tests"
+TOKEN, SECRET = "writes-admin-token-for-the-tests", "shadow-secret-for-tests"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 

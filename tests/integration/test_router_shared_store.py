@@ -12,7 +12,7 @@ import pytest
 from tests.support import processes
 
 pytestmark = pytest.mark.slow
-ADMIN_TOKEN = "test-admin-token"
+ADMIN_TOKEN = "shared-store-admin-token-for-tests"
 
 
 def strangler(*args, store_url, config, check=True):

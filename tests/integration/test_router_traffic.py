@@ -11,7 +11,7 @@ from router.store.traffic import TrafficStore
 from tests.support import processes
 
 pytestmark = pytest.mark.slow
-TOKEN = "traffic-admin-token"
+TOKEN = "traffic-admin-token-for-the-tests"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 

@@ -20,7 +20,7 @@ import pytest
 from tests.support import processes
 from tests.support.monolith_process import start_monolith
 
-ADMIN_TOKEN = "e2e-admin-token"
+ADMIN_TOKEN = "e2e-admin-token-for-the-stack-tests"
 STRANGLER = str(processes.BIN / "strangler")
 
 
