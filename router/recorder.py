@@ -6,6 +6,7 @@ import queue
 import threading
 import time
 
+from router.masking import mask_secrets  # a database error may quote the store's URL
 from router.store.parity import Comparison
 
 log = logging.getLogger("strangler.parity")
@@ -66,7 +67,7 @@ class ParityRecorder:
                 self.store.write(comparisons, noise)
             except Exception as exc:  # the store is down: these results are lost, the proxy is not hurt
                 self.lost += len(comparisons)
-                log.warning("parity store write failed, %d comparisons lost: %s", len(comparisons), exc)
+                log.warning("parity store write failed, %d comparisons lost: %s", len(comparisons), mask_secrets(str(exc)))
                 return 0
         return len(comparisons)
 
@@ -78,7 +79,7 @@ class ParityRecorder:
             try:
                 self.traffic_store.write(data)
             except Exception as exc:  # evidence lost for this second; the proxy is not hurt
-                log.warning("traffic store write failed, %d buckets lost: %s", len(data), exc)
+                log.warning("traffic store write failed, %d buckets lost: %s", len(data), mask_secrets(str(exc)))
 
     def _run(self) -> None:
         last_prune = last_traffic = time.monotonic()
@@ -94,4 +95,4 @@ class ParityRecorder:
                     if self.traffic_store is not None:
                         self.traffic_store.prune(time.time())
                 except Exception as exc:
-                    log.warning("parity retention prune failed: %s", exc)
+                    log.warning("parity retention prune failed: %s", mask_secrets(str(exc)))
