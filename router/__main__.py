@@ -15,6 +15,7 @@ import sys
 import uvicorn
 from uvicorn.supervisors import Multiprocess
 
+from router.admin import admin_token_from_env
 from router.config import ConfigError, identity_secret, load_config
 from router.server import HEADER_TIMEOUT_ENV, HeadDeadlineProtocol, listening_socket
 
@@ -37,6 +38,7 @@ def main() -> None:
     try:
         config = load_config(os.environ.get("STRANGLER_CONFIG", "strangler.yaml"))
         identity_secret(config, os.environ)
+        admin_token_from_env(config, os.environ)
     except ConfigError as exc:
         sys.exit(f"router: {exc}")
     # Read by every worker: the protocol's head deadline, and where the admin API lives.

@@ -19,6 +19,7 @@ from router.admin import PREFIX, AdminApi, admin_token_from_env
 from router.asgi import send_json
 from router.config import identity_secret, load_config
 from router.introspection import IdentityResolver
+from router.masking import mask_secrets
 from router.matching import RouteTable
 from router.metrics import RouterMetrics
 from router.proxy import Proxy
@@ -98,7 +99,7 @@ class RouterApp:
         try:
             self.store.migrate()
         except Exception as exc:  # the router still serves legacy on the empty snapshot
-            log.warning("control store not reachable at startup: %s", exc)
+            log.warning("control store not reachable at startup: %s", mask_secrets(str(exc)))
         self.watcher.refresh()
         self.watcher.start()
         self.recorder.start()
