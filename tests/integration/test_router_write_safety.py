@@ -7,6 +7,7 @@ fallback. Also: idle connections that talk on their own are dropped, streamed an
 fast as the client takes them, and a failed upload never leaves an upstream socket open."""
 
 import asyncio
+import contextlib
 import json
 
 import pytest
@@ -109,14 +110,23 @@ async def teardown(router: Router) -> None:
     await router.service.close()
 
 
+@contextlib.asynccontextmanager
+async def routed(*args, **kwargs):
+    """`build`, then `teardown` however the test ends."""
+    router = await build(*args, **kwargs)
+    try:
+        yield router
+    finally:
+        await teardown(router)
+
+
 ADJUSTMENT = json.dumps({"sku": "A-1", "warehouse": "BER", "kind": "receive", "quantity": 1}).encode()
 
 
 @pytest.mark.anyio
 @pytest.mark.parametrize("transport_name", TRANSPORTS)
 async def test_a_post_whose_answer_breaks_off_gets_502_and_is_never_sent_to_legacy(transport_name):
-    router = await build(transport_name, lambda n, m, p: "headers_then_break")
-    try:
+    async with routed(transport_name, lambda n, m, p: "headers_then_break") as router:
         status, headers, body = await router.call("POST", "/api/inventory/adjustments/", ADJUSTMENT)
         answer = json.loads(body)
         assert status == 502
@@ -126,8 +136,6 @@ async def test_a_post_whose_answer_breaks_off_gets_502_and_is_never_sent_to_lega
         assert router.service.applied("POST") == 1
         assert router.legacy.applied("POST") == 0
         assert router.metric("strangler_unsafe_failures_total", upstream="inventory", kind="disconnect") == 1
-    finally:
-        await teardown(router)
 
 
 @pytest.mark.anyio
@@ -136,60 +144,48 @@ async def test_a_post_whose_answer_breaks_off_gets_502_and_is_never_sent_to_lega
 async def test_other_unsafe_methods_whose_connection_breaks_are_not_resent(transport_name, method):
     # The first call warms a pooled connection; the second is read whole by the service, which then
     # closes without answering (an upstream dying after its commit, or a keep-alive close crossing it).
-    router = await build(transport_name, lambda n, m, p: "ok" if n < 1 else "read_then_close")
-    try:
+    async with routed(transport_name, lambda n, m, p: "ok" if n < 1 else "read_then_close") as router:
         status, _, _ = await router.call(method, "/api/inventory/warehouses/BER/", b'{"name": "Berlin"}')
         assert status == 200
         status, _, body = await router.call(method, "/api/inventory/warehouses/BER/", b'{"name": "Berlin"}')
         assert status == 502, body
         assert router.service.applied(method) == 2  # not 3: the broken one was not sent again
         assert router.legacy.applied(method) == 0
-    finally:
-        await teardown(router)
 
 
 @pytest.mark.anyio
 @pytest.mark.parametrize("transport_name", TRANSPORTS)
 async def test_a_pooled_connection_closed_between_two_posts_applies_each_post_once(transport_name):
-    router = await build(transport_name, lambda n, m, p: "ok" if n < 1 else "read_then_close")
-    try:
+    async with routed(transport_name, lambda n, m, p: "ok" if n < 1 else "read_then_close") as router:
         first, _, _ = await router.call("POST", "/api/inventory/adjustments/", ADJUSTMENT)
         second, _, body = await router.call("POST", "/api/inventory/adjustments/", ADJUSTMENT)
         assert (first, second) == (201, 502), body
         assert router.service.applied("POST") == 2
         assert router.legacy.applied("POST") == 0
         assert router.metric("strangler_unsafe_failures_total", upstream="inventory", kind="disconnect") == 1
-    finally:
-        await teardown(router)
 
 
 @pytest.mark.anyio
 @pytest.mark.parametrize("transport_name", TRANSPORTS)
 async def test_a_connection_the_upstream_closed_while_idle_is_not_used_for_the_next_post(transport_name):
-    router = await build(transport_name, lambda n, m, p: "ok_then_close")
-    try:
+    async with routed(transport_name, lambda n, m, p: "ok_then_close") as router:
         first, _, _ = await router.call("POST", "/api/inventory/adjustments/", ADJUSTMENT)
         await asyncio.sleep(0.1)  # the upstream's close reaches the router while the connection is idle
         second, _, body = await router.call("POST", "/api/inventory/adjustments/", ADJUSTMENT)
         assert (first, second) == (201, 201), body
         assert router.service.applied("POST") == 2
         assert router.legacy.applied("POST") == 0
-    finally:
-        await teardown(router)
 
 
 @pytest.mark.anyio
 @pytest.mark.parametrize("transport_name", TRANSPORTS)
 async def test_a_get_whose_answer_breaks_off_is_served_by_legacy(transport_name):
-    router = await build(transport_name, lambda n, m, p: "headers_then_break")
-    try:
+    async with routed(transport_name, lambda n, m, p: "headers_then_break") as router:
         status, headers, body = await router.call("GET", "/api/inventory/stock/")
         assert status == 200 and json.loads(body)["side"] == "legacy"
         assert headers["x-strangler-served-by"] == "legacy"
         assert router.metric("strangler_fallbacks_total", cause="disconnect") == 1
         assert router.metric("strangler_unsafe_failures_total", upstream="inventory", kind="disconnect") == 0
-    finally:
-        await teardown(router)
 
 
 @pytest.mark.anyio
@@ -198,63 +194,50 @@ async def test_a_post_to_a_refused_connection_is_served_by_legacy_once(transport
     closed = await ScriptedUpstream.start(lambda n, m, p: "ok")
     dead_url = closed.url
     await closed.close()
-    router = await build(transport_name, lambda n, m, p: "ok", service_url=dead_url)
-    try:
+    async with routed(transport_name, lambda n, m, p: "ok", service_url=dead_url) as router:
         status, headers, _ = await router.call("POST", "/api/inventory/adjustments/", ADJUSTMENT)
         assert status == 201 and headers["x-strangler-served-by"] == "legacy"
         assert router.legacy.applied("POST") == 1
         assert router.metric("strangler_fallbacks_total", cause="connect") == 1
-    finally:
-        await teardown(router)
 
 
 @pytest.mark.anyio
 @pytest.mark.parametrize("transport_name", TRANSPORTS)
 async def test_the_services_write_refused_answer_still_sends_the_write_to_legacy(transport_name):
-    router = await build(transport_name, lambda n, m, p: "refuse_write")
-    try:
+    async with routed(transport_name, lambda n, m, p: "refuse_write") as router:
         status, headers, _ = await router.call("POST", "/api/inventory/adjustments/", ADJUSTMENT)
         assert status == 201 and headers["x-strangler-served-by"] == "legacy"
         assert (router.service.applied("POST"), router.legacy.applied("POST")) == (1, 1)
         assert router.metric("strangler_fallbacks_total", cause="write_refused") == 1
-    finally:
-        await teardown(router)
 
 
 @pytest.mark.anyio
 @pytest.mark.parametrize("transport_name", TRANSPORTS)
 async def test_a_post_to_legacy_whose_connection_breaks_is_not_resent_either(transport_name):
     # Unmatched paths belong to legacy: the rule holds for every upstream, not only services.
-    router = await build(transport_name, lambda n, m, p: "ok", legacy_script=lambda n, m, p: "ok" if n < 1 else "read_then_close")
-    try:
+    async with routed(transport_name, lambda n, m, p: "ok", legacy_script=lambda n, m, p: "ok" if n < 1 else "read_then_close") as router:
         first, _, _ = await router.call("POST", "/api/orders/", b"{}")
         second, _, _ = await router.call("POST", "/api/orders/", b"{}")
         assert (first, second) == (201, 502)
         assert router.legacy.applied("POST") == 2
         assert router.metric("strangler_unsafe_failures_total", upstream="legacy", kind="disconnect") == 1
-    finally:
-        await teardown(router)
 
 
 @pytest.mark.anyio
 @pytest.mark.parametrize("transport_name", TRANSPORTS)
 async def test_an_idle_connection_that_sends_unasked_bytes_is_not_reused(transport_name):
-    router = await build(transport_name, lambda n, m, p: "ok_then_unsolicited")
-    try:
+    async with routed(transport_name, lambda n, m, p: "ok_then_unsolicited") as router:
         first, _, _ = await router.call("GET", "/api/inventory/stock/")
         await asyncio.sleep(0.2)  # the unasked-for answer arrives on the idle connection
         status, _, body = await router.call("GET", "/api/inventory/stock/")
         assert (first, status) == (200, 200)
         assert json.loads(body)["side"] in ("service", "legacy")  # a real answer, never the unasked one
-    finally:
-        await teardown(router)
 
 
 @pytest.mark.anyio
 async def test_a_post_is_not_trusted_to_a_connection_idle_past_the_reuse_limit(monkeypatch):
     monkeypatch.setattr(raw_transport, "UNSAFE_REUSE_IDLE", 0.05)
-    router = await build("raw", lambda n, m, p: "ok")
-    try:
+    async with routed("raw", lambda n, m, p: "ok") as router:
         await router.call("GET", "/api/inventory/stock/")
         await router.call("POST", "/api/inventory/adjustments/", ADJUSTMENT)  # right after: same connection
         assert router.service.connections_opened == 1
@@ -264,8 +247,6 @@ async def test_a_post_is_not_trusted_to_a_connection_idle_past_the_reuse_limit(m
         await asyncio.sleep(0.1)
         status, _, _ = await router.call("POST", "/api/inventory/adjustments/", ADJUSTMENT)
         assert status == 201 and router.service.connections_opened == 2
-    finally:
-        await teardown(router)
 
 
 @pytest.mark.anyio
@@ -291,8 +272,7 @@ async def test_a_streamed_answer_is_read_from_the_upstream_only_as_fast_as_it_is
 @pytest.mark.anyio
 @pytest.mark.parametrize("transport_name", TRANSPORTS)
 async def test_a_chunked_upload_over_the_limit_closes_the_upstream_connection(transport_name):
-    router = await build(transport_name, lambda n, m, p: "ok", max_body_bytes=2_000_000)
-    try:
+    async with routed(transport_name, lambda n, m, p: "ok", max_body_bytes=2_000_000) as router:
         status, _, _ = await router.call("POST", "/api/orders/", chunks=[b"y" * 500_000] * 6)
         assert status == 413
         for _ in range(50):  # the upstream sees its connection closed, so no worker stays pinned
@@ -301,5 +281,3 @@ async def test_a_chunked_upload_over_the_limit_closes_the_upstream_connection(tr
             await asyncio.sleep(0.02)
         assert router.legacy.connections_opened >= 1
         assert router.legacy.connections_closed == router.legacy.connections_opened
-    finally:
-        await teardown(router)
